@@ -1,0 +1,91 @@
+# Blether: set up, run and test. Every target installs what it needs itself.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+MODEL   := models/blether.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
+                   $(wildcard blether/nlu/*.py)
+
+export BLETHER_TRACKER_URL ?= sqlite:///var/tracker.db
+export BLETHER_ACTION_PORT ?= 5055
+# endpoints.yml names the default action port; a run on another port gets its own copy.
+ENDPOINTS := var/endpoints.yml
+export PYTHONDONTWRITEBYTECODE := 1
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+.SHELLFLAGS := -o pipefail -ec
+QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
+
+.PHONY: help install model shell run bench test lint typecheck content-check validate stories eval pytest clean
+
+help:
+	@echo "make shell   set up, train if needed, and talk to Blether in this terminal"
+	@echo "make test    set up, train if needed, and run every check"
+	@echo "make run     set up, then action server + Rasa + Telegram bridge (needs TELEGRAM_BOT_TOKEN)"
+	@echo "make bench   measure the whole Telegram path against a local fake Bot API"
+
+# Install from the committed lock file into a venv built with a real Python 3.10.
+$(STAMP): requirements.lock pyproject.toml scripts/find-python
+	@py=$$(scripts/find-python) && echo "using $$py" && \
+	  { [ -x $(BIN)/python ] || "$$py" -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=23,<25" $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet -r requirements.lock $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . $(QUIET_PIP)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+var:
+	@mkdir -p var
+
+# Retrain only when the training inputs changed since the last model.
+$(MODEL): $(STAMP) $(TRAINING_INPUTS)
+	@mkdir -p models
+	$(BIN)/rasa train --config config.yml --domain domain.yml --data data \
+	  --out models --fixed-model-name blether --quiet
+	@touch $(MODEL)
+
+model: $(MODEL)
+
+shell: $(MODEL) var
+	@sed 's/127.0.0.1:5055/127.0.0.1:$(BLETHER_ACTION_PORT)/' endpoints.yml > $(ENDPOINTS)
+	$(BIN)/blether with-actions -- $(BIN)/rasa shell --model $(MODEL) --endpoints $(ENDPOINTS) -i 127.0.0.1
+
+run: $(MODEL) var
+	scripts/run-local
+
+bench: $(MODEL) var
+	$(BIN)/python -m tests.bench_bridge
+
+lint: $(STAMP)
+	$(BIN)/ruff check blether actions tests
+	$(BIN)/ruff format --check blether actions tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+content-check: $(STAMP)
+	$(BIN)/blether content check
+
+validate: $(STAMP)
+	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
+
+pytest: $(MODEL) var
+	$(BIN)/python -m pytest -q
+
+stories: $(MODEL) var
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/test_stories.yml \
+	  --fail-on-prediction-errors --out results/stories
+
+eval: $(MODEL)
+	$(BIN)/blether eval tests/nlu_eval.yml --model $(MODEL)
+
+test: lint typecheck content-check validate pytest stories eval
+	@echo "make test: all checks passed"
+
+clean:
+	rm -rf models results var

@@ -1,0 +1,1 @@
+"""Rasa custom actions: thin translators from a tracker to `blether` answers."""

@@ -1,0 +1,1 @@
+"""Blether: harm-reduction chat assistant. This package decides; actions translate."""

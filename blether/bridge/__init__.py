@@ -1,0 +1,1 @@
+"""The Telegram bridge: python-telegram-bot in front, Rasa's REST channel behind."""

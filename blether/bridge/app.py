@@ -1,0 +1,162 @@
+"""Wiring: build_application(settings) assembles the bridge; run() starts polling or a webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+
+import httpx
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from blether.bridge import handlers
+from blether.bridge.conversation import Bridge
+from blether.bridge.handoff import Handoff
+from blether.content import ContentLibrary
+from blether.db import make_engine, make_sessionmaker, upgrade
+from blether.erasure import tracker_sessionmaker
+from blether.flood import FloodGate
+from blether.rasa_client import RasaClient
+from blether.referrals import utc_now
+from blether.settings import Settings, SettingsError
+
+logger = logging.getLogger("blether.bridge")
+TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+DEVELOPMENT_KEY = "blether-development-only-key"
+WEBHOOK_PATH = "telegram"
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+
+
+def check_settings(settings: Settings) -> bytes:
+    """Refuse to start on settings that would fail later or leak; returns the pseudonym key."""
+    if not settings.telegram_token:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set")
+    if not TOKEN_SHAPE.match(settings.telegram_token):
+        raise SettingsError("TELEGRAM_BOT_TOKEN does not look like a bot token (digits:letters)")
+    if settings.webhook_url and not settings.webhook_secret:
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_WEBHOOK_URL is")
+    if settings.webhook_secret and not re.fullmatch(
+        r"[A-Za-z0-9_-]{1,256}", settings.webhook_secret
+    ):
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET may use only A-Z, a-z, 0-9, _ and - (1-256)")
+    if settings.pseudonym_key:
+        return settings.pseudonym_key.encode()
+    if settings.is_development:
+        logger.warning("BLETHER_PSEUDONYM_KEY not set: using the development key")
+        return DEVELOPMENT_KEY.encode()
+    raise SettingsError(
+        "BLETHER_PSEUDONYM_KEY is not set (required unless BLETHER_ENV=development)"
+    )
+
+
+def quiet_loggers() -> None:
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token;
+    # python-telegram-bot logs whole updates at DEBUG.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    for name in ("telegram", "telegram.ext", "apscheduler"):
+        if logging.getLogger(name).getEffectiveLevel() < logging.INFO:
+            logging.getLogger(name).setLevel(logging.INFO)
+
+
+def build_application(settings: Settings, http: httpx.AsyncClient | None = None) -> Application:
+    key = check_settings(settings)
+    quiet_loggers()
+    client = http or httpx.AsyncClient(timeout=httpx.Timeout(settings.rasa_timeout, connect=5.0))
+
+    upgrade(settings.database_url)
+    app_sessions = make_sessionmaker(make_engine(settings.database_url))
+    library = ContentLibrary(settings.content_dir)
+    handoff = Handoff(library, app_sessions, key, dt.timedelta(seconds=settings.offer_timeout))
+    background: list[asyncio.Task] = []
+
+    async def start_offers(app: Application) -> None:
+        background.append(asyncio.create_task(offer_loop(app, handoff, settings.handoff_poll)))
+
+    async def close_client(_: Application) -> None:
+        for task in background:
+            task.cancel()
+        if http is None:
+            await client.aclose()
+
+    application = (
+        Application.builder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(64)
+        .post_init(start_offers)
+        .post_shutdown(close_client)
+        .build()
+    )
+    application.bot_data[handlers.BRIDGE_KEY] = Bridge(
+        rasa=RasaClient(client, settings.rasa_url),
+        library=library,
+        flood=FloodGate(settings.flood_limit),
+        pseudonym_key=key,
+        tracker_sessions=tracker_sessionmaker(settings.tracker_url),
+        max_message_chars=settings.max_message_chars,
+        handoff=handoff,
+    )
+    private = filters.ChatType.PRIVATE
+    messages = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
+    for command, callback in (
+        ("start", handlers.on_start),
+        ("help", handlers.on_help),
+        ("privacy", handlers.on_privacy),
+        ("emergency", handlers.on_emergency),
+        ("forget", handlers.on_forget),
+        ("end", handlers.on_end),
+        ("bot", handlers.on_bot),
+    ):
+        application.add_handler(CommandHandler(command, callback, filters=private))
+    application.add_handler(
+        MessageHandler(private & messages & filters.TEXT & ~filters.COMMAND, handlers.on_text)
+    )
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, handlers.on_not_text)
+    )
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+async def offer_loop(application: Application, handoff: Handoff, every: float) -> None:
+    """Offer waiting referrals to workers on duty, and re-offer unanswered ones."""
+    while True:
+        try:
+            await handoff.offer_waiting(application.bot, utc_now())
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - keep offering after a passing fault
+            logger.error("offering referrals failed (%s)", type(error).__name__)
+        await asyncio.sleep(every)
+
+
+def run(settings: Settings) -> None:
+    application = build_application(settings)
+    if settings.webhook_url:
+        logger.info(
+            "starting in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port
+        )
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=WEBHOOK_PATH,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        logger.info("starting in polling mode")
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -1,0 +1,189 @@
+"""python-telegram-bot handlers: translate updates into Bridge calls, nothing more."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from blether.bridge.conversation import Bridge
+from blether.bridge.delivery import payload_of
+from blether.bridge.handoff import ACCEPT, DECLINE, END
+from blether.referrals import utc_now
+from blether.replies import Reply
+
+logger = logging.getLogger("blether.bridge")
+BRIDGE_KEY = "bridge"
+FORGET_YES, FORGET_NO = "forget:yes", "forget:no"
+
+
+def bridge_of(context: ContextTypes.DEFAULT_TYPE) -> Bridge:
+    return context.application.bot_data[BRIDGE_KEY]  # type: ignore[no-any-return]
+
+
+def _private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    bridge, chat = bridge_of(context), update.effective_chat
+    if not _private(update) or chat is None:
+        return
+    welcome = [Reply(bridge.say("welcome")), Reply(bridge.say("privacy_note"))]
+    await bridge.send(context.bot, chat.id, welcome + bridge.menu())
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    bridge, chat = bridge_of(context), update.effective_chat
+    if _private(update) and chat is not None:
+        await bridge.send(context.bot, chat.id, [Reply(bridge.say("help"))])
+
+
+async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    bridge, chat = bridge_of(context), update.effective_chat
+    if _private(update) and chat is not None:
+        await bridge.send(context.bot, chat.id, bridge.card("privacy"))
+
+
+async def on_emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answered here, never by Rasa, so that it works when Rasa is down."""
+    bridge, chat = bridge_of(context), update.effective_chat
+    if _private(update) and chat is not None:
+        await bridge.send(context.bot, chat.id, bridge.card("emergency_overdose"))
+
+
+async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    bridge, chat = bridge_of(context), update.effective_chat
+    if not _private(update) or chat is None:
+        return
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(bridge.say("forget_yes"), callback_data=FORGET_YES),
+                InlineKeyboardButton(bridge.say("forget_no"), callback_data=FORGET_NO),
+            ]
+        ]
+    )
+    await context.bot.send_message(chat.id, bridge.say("forget_confirm"), reply_markup=buttons)
+
+
+async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/end from a worker: close the handoff they are in."""
+    bridge, chat = bridge_of(context), update.effective_chat
+    if _private(update) and chat is not None:
+        await _end_as_worker(bridge, context, chat.id)
+
+
+async def _end_as_worker(bridge: Bridge, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """Only a listed worker may end a handoff; anyone else is refused, and it is logged."""
+    texts = bridge.library.referral()
+    if bridge.handoff.worker_at(chat_id) is None:
+        logger.warning("refused an end of chat from a chat that is not a listed worker")
+        await bridge.send(context.bot, chat_id, [Reply(texts.not_your_referral)])
+        return
+    if not await bridge.handoff.end(context.bot, chat_id, None, utc_now()):
+        await bridge.send(context.bot, chat_id, [Reply(texts.no_open_chat)])
+
+
+async def on_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bot from the person: leave the worker and go back to Blether."""
+    bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
+    if not _private(update) or chat is None or user is None:
+        return
+    if not await bridge.handoff.end(context.bot, chat.id, bridge.person(user.id), utc_now()):
+        await bridge.send(context.bot, chat.id, bridge.menu())
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed message (new or edited) from a person in a private chat."""
+    bridge, message, user = bridge_of(context), update.effective_message, update.effective_user
+    if not _private(update) or message is None or user is None:
+        return
+    worker = bridge.handoff.worker_at(message.chat_id)
+    if worker is not None:
+        await bridge.handoff.from_worker(context.bot, worker, message.chat_id, message.text or "")
+        return
+    person = bridge.person(user.id)
+    if not bridge.flood.allow(person):
+        logger.info("flood control held back a message")
+        if bridge.flood.should_warn(person):
+            await bridge.send(context.bot, message.chat_id, [Reply(bridge.say("slow_down"))])
+        return
+    text = (message.text or "").strip()
+    if not text:
+        await on_not_text(update, context)
+        return
+    notes = []
+    if len(text) > bridge.max_message_chars:
+        text = text[: bridge.max_message_chars]
+        notes.append(bridge.say("too_long"))
+    await bridge.converse(context.bot, message.chat_id, person, text, notes)
+
+
+async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice notes, documents, locations."""
+    bridge, chat = bridge_of(context), update.effective_chat
+    if _private(update) and chat is not None:
+        await bridge.send(context.bot, chat.id, bridge.menu(lead=bridge.say("only_text")))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    bridge, query, user = bridge_of(context), update.callback_query, update.effective_user
+    if query is None or user is None or query.message is None:
+        return
+    await query.answer()
+    if query.message.chat.type != ChatType.PRIVATE:
+        return
+    chat_id = query.message.chat.id
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError:
+        logger.info("could not clear a keyboard (message too old or unchanged)")
+    if (query.data or "").startswith(END):
+        await _end_as_worker(bridge, context, user.id)
+        return
+    if (query.data or "").startswith((ACCEPT, DECLINE)):
+        # Who pressed, not where the button is: only the offered worker may answer.
+        await bridge.handoff.answer_offer(context.bot, user.id, query.data or "", utc_now())
+        return
+    person = bridge.person(user.id)
+    if query.data == FORGET_YES:
+        count = bridge.forget(person)
+        logger.info("conversation erased on request (%d rows)", count)
+        await bridge.send(
+            context.bot, chat_id, [Reply(bridge.say("forgotten").replace("{count}", str(count)))]
+        )
+        return
+    if query.data == FORGET_NO:
+        await bridge.send(context.bot, chat_id, [Reply(bridge.say("forget_cancelled"))])
+        return
+    payload = payload_of(query.data or "", bridge.long_payloads)
+    if payload is None:
+        await bridge.send(context.bot, chat_id, bridge.menu())
+        return
+    if not bridge.flood.allow(person):
+        return
+    await bridge.converse(context.bot, chat_id, person, payload)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """One place for every error: log its kind (never the update), and never leave silence."""
+    error = context.error
+    where = ""
+    if error is not None and error.__traceback__ is not None:
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        where = f" at {frame.filename}:{frame.lineno}"
+    # Exception messages can carry URLs with the bot token or message text: name the kind only.
+    logger.error("error while handling an update: %s%s", type(error).__name__, where)
+    if isinstance(update, Update) and update.effective_chat and _private(update):
+        try:
+            bridge = bridge_of(context)
+            await bridge.send(
+                context.bot, update.effective_chat.id, [Reply(bridge.say("unavailable"))]
+            )
+        except Exception:  # noqa: BLE001 - the error handler itself must not raise
+            logger.error("could not tell the person about the error")

@@ -1,0 +1,265 @@
+"""The `blether` command: what workers and editors run in a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from blether.settings import Settings, SettingsError
+
+ASK_SENDER = "blether-ask"
+
+
+def _load_agent(settings: Settings, model: Path, with_actions: bool) -> Any:
+    # Rasa is imported here, not at module level: it takes seconds and most commands don't need it.
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+    from rasa.utils.log_utils import configure_structlog
+
+    # Rasa's debug events carry message text; workers' terminals get warnings only.
+    configure_structlog(logging.WARNING)
+
+    if not model.exists():
+        raise SystemExit(f"blether: no trained model at {model}; run `make model` first")
+    endpoint = EndpointConfig(settings.action_server_url) if with_actions else None
+    return Agent.load(str(model), action_endpoint=endpoint)
+
+
+def format_reply(message: dict[str, Any]) -> str:
+    parts = [str(message.get("text") or "")]
+    buttons = message.get("buttons") or []
+    if buttons:
+        parts.append("  ".join(f"[{b.get('title')}]" for b in buttons))
+    return "\n".join(p for p in parts if p)
+
+
+def format_entities(entities: list[dict[str, Any]]) -> str:
+    shown = []
+    for e in entities:
+        said = (e.get("additional_info") or {}).get("said") or e.get("value")
+        cls = (e.get("additional_info") or {}).get("class", "")
+        shown.append(
+            f"{said} -> {e.get('value')} ({cls})" if cls else f"{said} -> {e.get('value')}"
+        )
+    return ", ".join(shown) or "none"
+
+
+async def _ask(settings: Settings, text: str, model: Path) -> int:
+    agent = _load_agent(settings, model, with_actions=True)
+    parsed = await agent.parse_message(text)
+    replies = await agent.handle_text(text, sender_id=ASK_SENDER)
+    tracker = await agent.tracker_store.retrieve(ASK_SENDER)
+    intent = parsed.get("intent") or {}
+    safety = parsed.get("safety_net")
+    print(
+        f"topic:       {intent.get('name')} (confidence {float(intent.get('confidence', 0)):.2f})"
+    )
+    if safety:
+        print(f"safety net:  forced {safety['topic']}")
+    print(f"entities:    {format_entities(parsed.get('entities') or [])}")
+    answered = tracker.get_slot("answered_from") if tracker else None
+    print(f"answered by: {answered or 'dialogue prompt in domain.yml'}")
+    print("reply:")
+    for message in replies or []:
+        print("  " + format_reply(message).replace("\n", "\n  "))
+        print("  ---")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.action_server import running_action_server
+
+    log = Path("var") / "action-server.log"
+    with running_action_server(settings.action_server_port, log):
+        return asyncio.run(_ask(settings, args.text, Path(args.model or settings.model_path)))
+
+
+async def _eval(settings: Settings, path: Path, model: Path) -> int:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from blether.evaluation import Scored, render, score
+
+    examples = [e for e in load_data(str(path)).intent_examples if e.get("text")]
+    if not examples:
+        print(f"blether eval: no labelled messages in {path}", file=sys.stderr)
+        return 2
+    agent = _load_agent(settings, model, with_actions=False)
+    results = []
+    for example in examples:
+        parsed = await agent.parse_message(example.get("text"))
+        predicted = (parsed.get("intent") or {}).get("name") or ""
+        results.append(Scored(example.get("text"), example.get("intent"), predicted))
+    report = score(results)
+    print(render(report))
+    if not report.safety_ok:
+        print("FAIL: safety recall is below 100%", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_eval(settings, Path(args.file), Path(args.model or settings.model_path)))
+
+
+def cmd_with_actions(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.action_server import running_action_server
+
+    command = [c for c in args.command if c != "--"]
+    if not command:
+        print("blether with-actions: give a command after --", file=sys.stderr)
+        return 2
+    with running_action_server(settings.action_server_port, Path("var") / "action-server.log"):
+        return subprocess.call(command)
+
+
+def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.bridge.app import run
+
+    logging.getLogger().setLevel(logging.INFO)
+    run(settings)
+    return 0
+
+
+def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.content.check import check_folder, render_report
+
+    findings = check_folder(settings.content_dir)
+    print(render_report(findings, settings.content_dir))
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def cmd_content_preview(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.content import ContentError, ContentLibrary
+    from blether.preview import render_text, render_topic
+    from blether.topics import ADVICE_TOPICS
+
+    if args.topic not in ADVICE_TOPICS:
+        print(
+            f"blether: '{args.topic}' is not an advice topic; one of: {', '.join(ADVICE_TOPICS)}",
+            file=sys.stderr,
+        )
+        return 2
+    library = ContentLibrary(settings.content_dir)
+    mentions = []
+    if args.substances:
+        from blether.lexicon import SubstanceLexicon
+
+        mentions = SubstanceLexicon(library.substances()).find(args.substances.replace(",", " , "))
+    try:
+        print(render_text(render_topic(library, args.topic, mentions)))
+    except ContentError as error:
+        print(f"blether: cannot preview {args.topic}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_content_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.content.diff import RevisionError, diff_since, render_diff
+
+    try:
+        topics, files = diff_since(settings.content_dir, args.revision)
+    except RevisionError as error:
+        print(f"blether: {error}", file=sys.stderr)
+        return 2
+    print(render_diff(topics, files, args.revision, show_text=args.text))
+    return 0
+
+
+def cmd_content_report(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+
+    from blether.db import make_engine, make_sessionmaker, upgrade
+    from blether.served import render_served, served_since
+
+    try:
+        since = dt.date.fromisoformat(args.since)
+    except ValueError:
+        print(
+            f"blether: --since must be a date like 2026-11-01, not {args.since!r}", file=sys.stderr
+        )
+        return 2
+    upgrade(settings.database_url)
+    with make_sessionmaker(make_engine(settings.database_url)).begin() as session:
+        print(render_served(served_since(session, since), since))
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.db import upgrade
+
+    upgrade(settings.database_url)
+    print("app database is at the latest schema")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="blether", description=__doc__)
+    sub = parser.add_subparsers(dest="command_name", required=True)
+
+    ask = sub.add_parser(
+        "ask", help="show the topic, entities, advice file and reply for a message"
+    )
+    ask.add_argument("text")
+    ask.add_argument("--model", help="model archive (default: models/blether.tar.gz)")
+    ask.set_defaults(run=cmd_ask)
+
+    ev = sub.add_parser("eval", help="score the model on a Rasa NLU YAML file of labelled messages")
+    ev.add_argument("file")
+    ev.add_argument("--model")
+    ev.set_defaults(run=cmd_eval)
+
+    content = sub.add_parser("content", help="tools for content editors").add_subparsers(
+        dest="content_command", required=True
+    )
+    check = content.add_parser("check", help="validate every content file")
+    check.set_defaults(run=cmd_content_check)
+    preview = content.add_parser("preview", help="show a topic as a person would see it")
+    preview.add_argument("topic")
+    preview.add_argument("--substances", help="comma-separated, e.g. blues,methadone")
+    preview.set_defaults(run=cmd_content_preview)
+    diff = content.add_parser("diff", help="topics whose served text changed since a git revision")
+    diff.add_argument("revision", nargs="?", default="HEAD")
+    diff.add_argument("--text", action="store_true", help="show the changed text too")
+    diff.set_defaults(run=cmd_content_diff)
+    report = content.add_parser("report", help="answers served per topic and version")
+    report.add_argument("--since", required=True, help="a date, e.g. 2026-11-01")
+    report.set_defaults(run=cmd_content_report)
+
+    db = sub.add_parser("db", help="app database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate to the latest schema").set_defaults(run=cmd_db_upgrade)
+
+    from blether.staff import add_commands
+
+    add_commands(sub)
+
+    tg = sub.add_parser("telegram", help="run the Telegram bridge (polling, or webhook if set)")
+    tg.set_defaults(run=cmd_telegram)
+
+    wa = sub.add_parser("with-actions", help="run a command while the action server runs")
+    wa.add_argument("command", nargs=argparse.REMAINDER)
+    wa.set_defaults(run=cmd_with_actions)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # TensorFlow (pulled in by spaCy and Rasa) prints start-up chatter otherwise.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return int(args.run(args, Settings.from_env()))
+    except (RuntimeError, SettingsError) as error:
+        print(f"blether: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

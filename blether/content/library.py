@@ -1,0 +1,138 @@
+"""All content files of one folder, each parsed once and reloaded when it changes."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from blether.content.errors import ContentError, Problem
+from blether.content.models import (
+    BridgeFile,
+    CombinationFile,
+    MenuFile,
+    ReferralFile,
+    SafetyFile,
+    ServicesFile,
+    SubstanceFile,
+    Topic,
+)
+from blether.content.parsing import parse_topic, parse_yaml_file
+from blether.content.watched import WatchedFile
+from blether.topics import ADVICE_TOPICS, ALL_TOPICS, PROMPT_ONLY
+
+
+class ContentLibrary:
+    """Reads `content/` (or any folder laid out like it). Nothing is read until asked for."""
+
+    def __init__(self, content_dir: Path) -> None:
+        self.root = Path(content_dir)
+        self._topics: dict[str, WatchedFile[Topic]] = {}
+        self._substances = self._yaml("substances.yml", SubstanceFile)
+        self._safety = self._yaml("safety.yml", SafetyFile)
+        self._combinations = self._yaml("combinations.yml", CombinationFile)
+        self._services = self._yaml("services.yml", ServicesFile)
+        self._menu = self._yaml("menu.yml", MenuFile)
+        self._bridge = self._yaml("bridge.yml", BridgeFile)
+        self._referral = self._yaml("referral.yml", ReferralFile)
+
+    def _yaml(self, name: str, model: type) -> WatchedFile:
+        return WatchedFile(self.root / name, partial(parse_yaml_file, model=model))
+
+    def topic_path(self, topic_id: str) -> Path:
+        return self.root / "topics" / f"{topic_id}.md"
+
+    def topic(self, topic_id: str) -> Topic:
+        if topic_id not in ALL_TOPICS:
+            raise KeyError(topic_id)
+        watched = self._topics.get(topic_id)
+        if watched is None:
+            watched = self._topics[topic_id] = WatchedFile(self.topic_path(topic_id), parse_topic)
+        return watched.get()
+
+    def substances(self) -> SubstanceFile:
+        return self._substances.get()
+
+    def safety(self) -> SafetyFile:
+        return self._safety.get()
+
+    def combinations(self) -> CombinationFile:
+        return self._combinations.get()
+
+    def version(self, name: str) -> str:
+        """`name@hash` of a loaded data file, for recording which version answered."""
+        watched = next(w for w in self._data_files() if w.path.name == name)
+        watched.get()
+        return f"{name}@{watched.version}"
+
+    def _data_files(self) -> tuple[WatchedFile, ...]:
+        return (
+            self._substances,
+            self._safety,
+            self._combinations,
+            self._services,
+            self._menu,
+            self._bridge,
+            self._referral,
+        )
+
+    def services(self) -> ServicesFile:
+        return self._services.get()
+
+    def menu(self) -> MenuFile:
+        return self._menu.get()
+
+    def bridge(self) -> BridgeFile:
+        return self._bridge.get()
+
+    def referral(self) -> ReferralFile:
+        return self._referral.get()
+
+    def check(self) -> list[Problem]:
+        """Every problem in the folder, including those between files."""
+        problems: list[Problem] = []
+        loads = (
+            self.substances,
+            self.safety,
+            self.combinations,
+            self.services,
+            self.menu,
+            self.bridge,
+        )
+        for load in loads:
+            problems += _problems_of(load)
+        answered = set(PROMPT_ONLY)
+        for topic_id in ADVICE_TOPICS:
+            found = _problems_of(partial(self.topic, topic_id))
+            problems += found
+            if not found:
+                answered.add(topic_id)
+        for topic_id in ADVICE_TOPICS:
+            if topic_id in answered:
+                for follow_up in self.topic(topic_id).meta.follow_ups:
+                    if follow_up not in answered:
+                        problems.append(
+                            Problem(
+                                self.topic_path(topic_id),
+                                "follow_ups",
+                                f"'{follow_up}' has no working advice file",
+                            )
+                        )
+        if not _problems_of(self.menu):
+            for topic_id in self.menu().topics:
+                if topic_id not in answered:
+                    problems.append(
+                        Problem(
+                            self.root / "menu.yml",
+                            "topics",
+                            f"'{topic_id}' has no working advice file",
+                        )
+                    )
+        return problems
+
+
+def _problems_of(load: object) -> list[Problem]:
+    try:
+        load()  # type: ignore[operator]
+    except ContentError as error:
+        return error.problems
+    return []

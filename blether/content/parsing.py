@@ -1,0 +1,78 @@
+"""Turn the bytes of a content file into a validated model, or a list of problems."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from blether.content.errors import ContentError, Problem
+from blether.content.models import Topic, TopicFile
+
+M = TypeVar("M", bound=BaseModel)
+FRONT_MATTER_FENCE = "---"
+
+
+def content_version(raw: bytes) -> str:
+    """A short, stable hash of a file's bytes: which version of an answer was served."""
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
+def _load_yaml(path: Path, text: str, line_offset: int = 0) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1 + line_offset}" if mark is not None else "yaml"
+        problem = getattr(error, "problem", None) or str(error)
+        raise ContentError([Problem(path, where, f"YAML syntax: {problem}")]) from error
+
+
+def _validate(path: Path, model: type[M], data: Any) -> M:
+    if not isinstance(data, dict):
+        raise ContentError([Problem(path, "", "expected a mapping of fields at the top level")])
+    try:
+        return model.parse_obj(data)
+    except ValidationError as error:
+        problems = [
+            Problem(path, ".".join(str(p) for p in e["loc"] if p != "__root__"), e["msg"])
+            for e in error.errors()
+        ]
+        raise ContentError(problems) from error
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ContentError([Problem(path, "", f"not UTF-8 text ({error.reason})")]) from error
+
+
+def parse_yaml_file(path: Path, raw: bytes, model: type[M]) -> M:
+    return _validate(path, model, _load_yaml(path, _decode(path, raw)))
+
+
+def parse_topic(path: Path, raw: bytes) -> Topic:
+    """Parse an advice file: YAML front matter between --- fences, then a Markdown body."""
+    text = _decode(path, raw).replace("\r\n", "\n")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != FRONT_MATTER_FENCE:
+        raise ContentError([Problem(path, "front matter", "the file must start with a --- line")])
+    try:
+        end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == FRONT_MATTER_FENCE)
+    except StopIteration:
+        raise ContentError(
+            [Problem(path, "front matter", "no closing --- line after the front matter")]
+        ) from None
+    meta = _validate(path, TopicFile, _load_yaml(path, "\n".join(lines[1:end]), line_offset=1))
+    if meta.id != path.stem:
+        raise ContentError([Problem(path, "id", f"'{meta.id}' does not match the file name")])
+    body = "\n".join(lines[end + 1 :]).strip()
+    if not body:
+        raise ContentError(
+            [Problem(path, "body", "the advice text after the front matter is empty")]
+        )
+    return Topic(meta=meta, body=body, path=str(path), version=content_version(raw))

@@ -1,0 +1,1 @@
+"""Rasa NLU components. They read content at model load, never at import."""

@@ -1,0 +1,237 @@
+"""Referrals and their audit trail. Callers open `with Session.begin()` and pass the session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from blether.tables import referral_events, referrals
+
+NEW, OFFERED, ACCEPTED, CLOSED, DECLINED, EXPIRED = (
+    "new",
+    "offered",
+    "accepted",
+    "closed",
+    "declined",
+    "expired",
+)
+OPEN = (NEW, OFFERED, ACCEPTED)
+FINISHED = (CLOSED, DECLINED, EXPIRED)
+URGENCIES = ("today", "this_week", "whenever")
+
+
+@dataclass(frozen=True)
+class Referral:
+    id: int
+    person: str
+    contact: str | None
+    worker_id: str | None
+    status: str
+    urgency: str
+    area: str
+    topic: str
+    help_text: str | None
+    created_at: dt.datetime
+    offered_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite hands back naive datetimes; everything here is stored in UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def _from_row(row: sa.Row) -> Referral:
+    m = row._mapping
+    return Referral(
+        m["id"],
+        m["person"],
+        m["contact"],
+        m["worker_id"],
+        m["status"],
+        m["urgency"],
+        m["area"],
+        m["topic"],
+        m["help_text"],
+        _aware(m["created_at"]),  # type: ignore[arg-type]
+        _aware(m["offered_at"]),
+        _aware(m["closed_at"]),
+    )
+
+
+def _audit(
+    session: Session,
+    referral_id: int,
+    at: dt.datetime,
+    before: str | None,
+    after: str,
+    worker_id: str | None,
+    note: str | None,
+) -> None:
+    session.execute(
+        sa.insert(referral_events).values(
+            referral_id=referral_id,
+            at=at,
+            status_from=before,
+            status_to=after,
+            worker_id=worker_id,
+            note=note,
+        )
+    )
+
+
+def create(
+    session: Session,
+    *,
+    person: str,
+    contact: str | None,
+    area: str,
+    urgency: str,
+    topic: str,
+    help_text: str | None,
+    now: dt.datetime,
+) -> int:
+    if urgency not in URGENCIES:
+        raise ValueError(f"urgency must be one of {URGENCIES}")
+    result = session.execute(
+        sa.insert(referrals).values(
+            person=person,
+            contact=contact,
+            status=NEW,
+            urgency=urgency,
+            area=area,
+            topic=topic,
+            help_text=help_text or None,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    referral_id = int(result.inserted_primary_key[0])
+    _audit(session, referral_id, now, None, NEW, None, "referral made")
+    return referral_id
+
+
+def get(session: Session, referral_id: int) -> Referral | None:
+    row = session.execute(sa.select(referrals).where(referrals.c.id == referral_id)).first()
+    return _from_row(row) if row else None
+
+
+def change(
+    session: Session,
+    referral_id: int,
+    status: str,
+    now: dt.datetime,
+    *,
+    worker_id: str | None = None,
+    note: str | None = None,
+) -> Referral:
+    current = get(session, referral_id)
+    if current is None:
+        raise LookupError(f"no referral {referral_id}")
+    values: dict[str, object] = {"status": status, "updated_at": now}
+    if worker_id is not None:
+        values["worker_id"] = worker_id
+    if status == OFFERED:
+        values["offered_at"] = now
+    if status in FINISHED:
+        values["closed_at"] = now
+        values["contact"] = None  # the way to reach the person goes with the referral
+    session.execute(sa.update(referrals).where(referrals.c.id == referral_id).values(**values))
+    _audit(session, referral_id, now, current.status, status, worker_id or current.worker_id, note)
+    return get(session, referral_id)  # type: ignore[return-value]
+
+
+def with_status(session: Session, *statuses: str) -> list[Referral]:
+    query = sa.select(referrals).where(referrals.c.status.in_(statuses)).order_by(referrals.c.id)
+    return [_from_row(r) for r in session.execute(query)]
+
+
+def all_referrals(session: Session) -> list[Referral]:
+    return [_from_row(r) for r in session.execute(sa.select(referrals).order_by(referrals.c.id))]
+
+
+def _active(session: Session, column: sa.Column, value: str) -> Referral | None:
+    query = sa.select(referrals).where((column == value) & (referrals.c.status == ACCEPTED))
+    row = session.execute(query.order_by(referrals.c.id.desc())).first()
+    return _from_row(row) if row else None
+
+
+def active_for_person(session: Session, person: str) -> Referral | None:
+    """The handoff this person is in, if any."""
+    return _active(session, referrals.c.person, person)
+
+
+def active_for_worker(session: Session, worker_id: str) -> Referral | None:
+    """The handoff this worker is in (their newest, if they accepted more than one)."""
+    return _active(session, referrals.c.worker_id, worker_id)
+
+
+def tried_workers(session: Session, referral_id: int) -> frozenset[str]:
+    """Workers this referral was already offered to (and who declined or did not answer)."""
+    query = sa.select(referral_events.c.worker_id).where(
+        (referral_events.c.referral_id == referral_id) & (referral_events.c.status_to == OFFERED)
+    )
+    return frozenset(w for (w,) in session.execute(query) if w)
+
+
+def last_offered(session: Session) -> dict[str, dt.datetime]:
+    """When each worker was last given a referral (assigned or offered), for round-robin."""
+    latest = sa.func.max(referral_events.c.at, type_=sa.DateTime(timezone=True))
+    query = (
+        sa.select(referral_events.c.worker_id, latest)
+        .where(referral_events.c.worker_id.isnot(None))
+        .group_by(referral_events.c.worker_id)
+    )
+    return {w: _aware(at) for w, at in session.execute(query) if w}  # type: ignore[misc]
+
+
+def history(
+    session: Session, referral_id: int
+) -> list[tuple[dt.datetime, str | None, str, str | None, str | None]]:
+    query = (
+        sa.select(
+            referral_events.c.at,
+            referral_events.c.status_from,
+            referral_events.c.status_to,
+            referral_events.c.worker_id,
+            referral_events.c.note,
+        )
+        .where(referral_events.c.referral_id == referral_id)
+        .order_by(referral_events.c.id)
+    )
+    return [(_aware(at), a, b, w, n) for at, a, b, w, n in session.execute(query)]  # type: ignore[misc]
+
+
+def _delete(session: Session, ids: list[int]) -> int:
+    if not ids:
+        return 0
+    events = session.execute(
+        sa.delete(referral_events).where(referral_events.c.referral_id.in_(ids))
+    )
+    session.execute(sa.delete(referrals).where(referrals.c.id.in_(ids)))
+    return len(ids) + int(events.rowcount or 0)
+
+
+def erase_person(session: Session, person: str) -> int:
+    """/forget: every referral of this person and its audit rows; returns rows deleted."""
+    ids = [
+        i for (i,) in session.execute(sa.select(referrals.c.id).where(referrals.c.person == person))
+    ]
+    return _delete(session, ids)
+
+
+def purge_finished(session: Session, before: dt.datetime) -> int:
+    """Retention: finished referrals closed before `before`, with their audit rows."""
+    query = sa.select(referrals.c.id).where(
+        referrals.c.status.in_(FINISHED) & (referrals.c.closed_at < before)
+    )
+    return _delete(session, [i for (i,) in session.execute(query)])

@@ -1,0 +1,79 @@
+"""One settings object, read from the environment, from which everything else is built."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line for a person to act on."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    content_dir: Path
+    tracker_url: str
+    database_url: str
+    action_server_port: int
+    model_path: Path
+    environment: str = "production"
+    telegram_token: str = ""
+    telegram_api_url: str = DEFAULT_TELEGRAM_API
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    rasa_url: str = "http://127.0.0.1:5005/webhooks/rest/webhook"
+    rasa_timeout: float = 30.0
+    pseudonym_key: str = ""
+    flood_limit: int = 20
+    max_message_chars: int = 2000
+    offer_timeout: float = 600.0
+    handoff_poll: float = 5.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name)
+            try:
+                return float(raw) if raw else default
+            except ValueError:
+                raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+
+        return cls(
+            content_dir=Path(env.get("BLETHER_CONTENT_DIR") or PROJECT_ROOT / "content"),
+            tracker_url=env.get("BLETHER_TRACKER_URL") or "sqlite:///var/tracker.db",
+            database_url=env.get("DATABASE_URL") or "sqlite:///var/blether.db",
+            action_server_port=int(number("BLETHER_ACTION_PORT", 5055)),
+            model_path=Path(env.get("BLETHER_MODEL") or PROJECT_ROOT / "models" / "blether.tar.gz"),
+            environment=env.get("BLETHER_ENV") or "production",
+            telegram_token=(env.get("TELEGRAM_BOT_TOKEN") or "").strip(),
+            telegram_api_url=env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API,
+            webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or "",
+            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or "",
+            webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1",
+            webhook_port=int(number("TELEGRAM_WEBHOOK_PORT", 8443)),
+            rasa_url=env.get("RASA_URL") or "http://127.0.0.1:5005/webhooks/rest/webhook",
+            rasa_timeout=number("RASA_TIMEOUT", 30.0),
+            pseudonym_key=env.get("BLETHER_PSEUDONYM_KEY") or "",
+            flood_limit=int(number("BLETHER_FLOOD_LIMIT", 20)),
+            max_message_chars=int(number("BLETHER_MAX_MESSAGE_CHARS", 2000)),
+            offer_timeout=number("BLETHER_OFFER_TIMEOUT", 600.0),
+            handoff_poll=number("BLETHER_HANDOFF_POLL", 5.0),
+        )
+
+    @property
+    def action_server_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_server_port}/webhook"
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"

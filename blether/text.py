@@ -1,0 +1,19 @@
+"""Text normalisation applied before the safety net and the lexicon see a message."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Zero-width and bidi control characters can hide words from a pattern match
+# ("o\u200bverdose") without changing what a reader sees.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+_APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'"})
+_SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """NFKC-fold, drop invisible characters, unify apostrophes and collapse white space."""
+    folded = unicodedata.normalize("NFKC", text)
+    folded = _INVISIBLE.sub("", folded).translate(_APOSTROPHES)
+    return _SPACES.sub(" ", folded).strip()

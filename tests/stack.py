@@ -1,0 +1,222 @@
+"""Real processes for end-to-end tests: action server, Rasa server and the Telegram bridge."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from blether.action_server import running_action_server
+from blether.pseudonym import pseudonym
+from tests.conftest import ROOT
+from tests.fake_telegram import FakeTelegram
+
+TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
+KEY = "test-pseudonym-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:  # type: ignore[no-untyped-def,type-arg]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} not ready after {timeout:.0f}s")
+
+
+def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def rasa_server(
+    model: Path, action_port: int, tracker_url: str, workdir: Path, content: Path
+) -> Iterator[str]:
+    """`rasa run` with the REST channel on loopback; yields the REST webhook URL."""
+    port = free_port()
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        "tracker_store:\n  type: blether.tracker_store.BletherTrackerStore\n"
+    )
+    env = {
+        **os.environ,
+        "BLETHER_TRACKER_URL": tracker_url,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    log = open(workdir / "rasa.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--port",
+            str(port),
+            "-i",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(
+            lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200,
+            180,
+            "rasa server",
+            process,
+        )
+        yield f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    finally:
+        stop(process)
+        log.close()
+
+
+@contextmanager
+def bridge(env: dict[str, str], log_path: Path, ready: callable) -> Iterator[subprocess.Popen]:  # type: ignore[valid-type,type-arg]
+    log = open(log_path, "ab")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [sys.executable, "-m", "blether.cli", "telegram"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(ready, 60, "bridge", process)
+        yield process
+    finally:
+        stop(process)
+        log.close()
+
+
+@dataclass
+class Stack:
+    fake: FakeTelegram
+    workdir: Path
+    tracker_db: Path
+    rasa_url: str
+    content: Path
+    flood_limit: int
+    extra: dict[str, str] = field(default_factory=dict)
+    bridge_process: subprocess.Popen | None = None  # type: ignore[type-arg]
+
+    def restart_bridge(self) -> None:
+        """Stop the running bridge and start a new one, as after a crash or a deploy."""
+        assert self.bridge_process is not None
+        stop(self.bridge_process)
+        started = sum(c.method == "deleteWebhook" for c in self.fake.calls)
+        log = open(self.workdir / "bridge.log", "ab")  # noqa: SIM115 - the process owns it
+        self.bridge_process = subprocess.Popen(
+            [sys.executable, "-m", "blether.cli", "telegram"],
+            cwd=ROOT,
+            env={**os.environ, **self.env()},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(
+            lambda: sum(c.method == "deleteWebhook" for c in self.fake.calls) > started,
+            60,
+            "restarted bridge",
+            self.bridge_process,
+        )
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": self.fake.base_url,
+            "RASA_URL": self.rasa_url,
+            "BLETHER_TRACKER_URL": f"sqlite:///{self.tracker_db}",
+            "BLETHER_PSEUDONYM_KEY": KEY,
+            "BLETHER_CONTENT_DIR": str(self.content),
+            "BLETHER_FLOOD_LIMIT": str(self.flood_limit),
+            "RASA_TIMEOUT": "20",
+            "DATABASE_URL": f"sqlite:///{self.workdir}/app.db",
+            **self.extra,
+            **extra,
+        }
+
+    def events_of(self, user_id: int) -> int:
+        with sqlite3.connect(self.tracker_db) as db:
+            sender = pseudonym(KEY.encode(), user_id)
+            query = "SELECT COUNT(*) FROM events WHERE sender_id = ?"
+            return int(db.execute(query, (sender,)).fetchone()[0])
+
+
+def polling(fake: FakeTelegram) -> bool:
+    return any(c.method == "deleteWebhook" for c in fake.calls)
+
+
+@contextmanager
+def full_stack(
+    model: Path,
+    workdir: Path,
+    content: Path,
+    flood_limit: int,
+    extra: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """Fake Telegram, action server, Rasa server and a polling bridge, all on loopback."""
+    tracker_db = workdir / "tracker.db"
+    fake = FakeTelegram(TOKEN).start()
+    action_port = free_port()
+    try:
+        with (
+            running_action_server(
+                action_port,
+                workdir / "actions.log",
+                env={
+                    "BLETHER_CONTENT_DIR": str(content),
+                    "DATABASE_URL": f"sqlite:///{workdir}/app.db",
+                    **(extra or {}),
+                },
+            ),
+            rasa_server(
+                model, action_port, f"sqlite:///{tracker_db}", workdir, content
+            ) as rasa_url,
+        ):
+            stack = Stack(fake, workdir, tracker_db, rasa_url, content, flood_limit, extra or {})
+            with bridge(stack.env(), workdir / "bridge.log", lambda: polling(fake)) as process:
+                stack.bridge_process = process
+                try:
+                    yield stack
+                finally:
+                    if stack.bridge_process is not process:
+                        stop(stack.bridge_process)
+    finally:
+        fake.stop()

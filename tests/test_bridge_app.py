@@ -1,0 +1,246 @@
+"""End to end: fake Telegram Bot API -> real bridge -> real Rasa server -> real action server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from blether.content import ContentLibrary
+from blether.splitting import split_message
+from tests.conftest import ROOT
+from tests.fake_telegram import FakeTelegram
+from tests.stack import TOKEN, Stack, bridge, free_port, full_stack, polling
+
+pytestmark = pytest.mark.model
+LONG_PARAGRAPH = "Benzos slow the brain and body. " * 40
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("stack")
+    content = workdir / "content"
+    shutil.copytree(ROOT / "content", content)
+    basics = content / "topics" / "benzo_basics.md"
+    basics.write_text(basics.read_text() + "\n" + "\n\n".join([LONG_PARAGRAPH] * 8) + "\n")
+    with full_stack(model_path, workdir, content, flood_limit=6) as stack:
+        yield stack
+
+
+def test_a_question_gets_the_right_answer_with_typing_and_buttons(stack: Stack) -> None:
+    user = 555000101
+    stack.fake.send_text(user, "is it ok to take blues wae methadone")
+    sent = stack.fake.wait_for(user, 3)
+    assert sent[0].params["text"].startswith("Benzos and opioids")
+    assert "Dangerous mix: blues (street benzos) + methadone." in sent[1].params["text"]
+    assert sent[2].params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "/naloxone"
+    assert sent[0].params["parse_mode"] == "HTML"
+    assert stack.fake.sent(user, "sendChatAction")
+
+
+def test_a_button_tap_asks_rasa_and_clears_the_keyboard(stack: Stack) -> None:
+    user = 555000102
+    stack.fake.send_text(user, "what are the signs of a benzo overdose")
+    with_buttons = stack.fake.wait_for(user, 2)[-1]
+    assert (
+        with_buttons.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "/naloxone"
+    )
+    stack.fake.tap(user, with_buttons, "/naloxone")
+    sent = stack.fake.wait_for(user, 4)
+    assert sent[2].params["text"].startswith("Naloxone is a free medicine")
+    cleared = stack.fake.wait_for(user, 1, "editMessageReplyMarkup")[0]
+    assert cleared.params["message_id"] == with_buttons.params["_message_id"]
+    assert "reply_markup" not in cleared.params or not cleared.params["reply_markup"]
+
+
+def test_a_long_answer_is_split_under_the_limit_and_in_order(stack: Stack) -> None:
+    user = 555000103
+    stack.fake.send_text(user, "what are benzodiazepines")
+    body = ContentLibrary(stack.content).topic("benzo_basics").body
+    expected = 1 + len(split_message(body))  # the summary, then the body in pieces
+    assert expected >= 4
+    sent = stack.fake.wait_for(user, expected)
+    assert "reply_markup" in sent[expected - 1].params  # buttons on the last piece only
+    assert not any("reply_markup" in s.params for s in sent[: expected - 1])
+    texts = stack.fake.texts(user)
+    assert all(0 < len(t) <= 4096 for t in texts)
+    assert sum(t.count("Benzos slow the brain and body.") for t in texts) == 8 * 40
+    assert texts[0].startswith("Benzos (benzodiazepines) are downers.")
+
+
+def test_a_sticker_gets_a_text_only_note_and_the_menu(stack: Stack) -> None:
+    user = 555000104
+    stack.fake.send_sticker(user)
+    sent = stack.fake.wait_for(user, 2)
+    assert sent[0].params["text"].startswith("Sorry, I can only read text messages")
+    assert len(sent[1].params["reply_markup"]["inline_keyboard"]) == 8
+
+
+def test_emergency_command_and_an_emergency_message(stack: Stack) -> None:
+    user = 555000105
+    stack.fake.send_text(user, "/emergency")
+    assert stack.fake.wait_for(user, 1)[0].params["text"].startswith("Call 999 now")
+    stack.fake.send_text(user, "my pal is no breathing")
+    assert stack.fake.wait_for(user, 2)[1].params["text"].startswith("Call 999 now")
+
+
+def test_start_help_and_privacy(stack: Stack) -> None:
+    user = 555000106
+    stack.fake.send_text(user, "/start")
+    sent = stack.fake.wait_for(user, 3)
+    assert sent[0].params["text"].startswith("Hiya, I'm Blether")
+    assert "/forget" in sent[1].params["text"]
+    assert sent[2].params["reply_markup"]["inline_keyboard"]
+    stack.fake.send_text(user, "/help")
+    stack.fake.send_text(user, "/privacy")
+    texts = [s.params["text"] for s in stack.fake.wait_for(user, 6)]
+    assert any(t.startswith("Just type your question") for t in texts)
+    assert any(t.startswith("I don't know your name or phone number") for t in texts)
+
+
+def test_forget_erases_the_conversation_from_the_tracker_store(stack: Stack) -> None:
+    user = 555000107
+    stack.fake.send_text(user, "what is naloxone")
+    stack.fake.wait_for(user, 2)
+    assert stack.events_of(user) > 0
+    stack.fake.send_text(user, "/forget")
+    confirm = stack.fake.wait_for(user, 3)[-1]
+    assert confirm.params["text"].startswith("This deletes your whole chat")
+    stack.fake.tap(user, confirm, "forget:yes")
+    done = stack.fake.wait_for(user, 4)[-1].params["text"]
+    assert done.startswith("Done. I deleted ") and "saved items" in done
+    assert int(done.split()[3]) > 0
+    assert stack.events_of(user) == 0
+
+
+def test_edited_messages_are_new_messages_and_groups_are_ignored(stack: Stack) -> None:
+    user = 555000108
+    stack.fake.send_text(user, "what is naloxone", edited=True)
+    assert stack.fake.wait_for(user, 2)[0].params["text"].startswith("Naloxone is a free medicine")
+    group = -100555000108
+    stack.fake.send_text(user, "what is naloxone", chat_id=group, kind="group")
+    stack.fake.send_text(user, "/emergency", chat_id=group, kind="group")
+    stack.fake.send_text(user, "what is naloxone")
+    stack.fake.wait_for(user, 4)
+    assert stack.fake.sent(group) == []
+
+
+def test_flood_is_held_back_with_one_warning(stack: Stack) -> None:
+    user = 555000109
+    for i in range(10):
+        stack.fake.send_text(user, f"hiya {i}")
+    stack.fake.wait_for(user, 1)
+    import time
+
+    time.sleep(8)
+    texts = stack.fake.texts(user)
+    assert sum(t.startswith("You're sending messages very fast") for t in texts) == 1
+    assert sum(t.startswith("Hiya. I'm Blether") for t in texts) == 6
+
+
+def test_a_very_long_message_is_cut_with_a_note(stack: Stack) -> None:
+    user = 555000110
+    stack.fake.send_text(user, "what is naloxone " + "x" * 50_000)
+    sent = stack.fake.wait_for(user, 2)
+    assert sent[0].params["text"].startswith("That was a long message")
+
+
+def test_with_rasa_stopped_people_still_get_help(stack: Stack) -> None:
+    fake = FakeTelegram(TOKEN).start()
+    dead = f"http://127.0.0.1:{free_port()}/webhooks/rest/webhook"
+    env = {**stack.env(), "TELEGRAM_API_URL": fake.base_url, "RASA_URL": dead}
+    try:
+        with bridge(env, stack.workdir / "bridge-offline.log", lambda: polling(fake)):
+            user = 555000111
+            fake.send_text(user, "/emergency")
+            assert fake.wait_for(user, 1)[0].params["text"].startswith("Call 999 now")
+            fake.send_text(user, "he's turning blue and wont wake")
+            assert fake.wait_for(user, 2)[1].params["text"].startswith("Call 999 now")
+            fake.send_text(user, "i want to die")
+            assert "116 123" in fake.wait_for(user, 3)[2].params["text"]
+            fake.send_text(user, "what are blues")
+            reply = fake.wait_for(user, 4)[3].params["text"]
+            assert reply.startswith("Sorry, I can't answer just now") and "999" in reply
+    finally:
+        fake.stop()
+
+
+def test_webhook_mode_checks_the_secret(stack: Stack) -> None:
+    fake = FakeTelegram(TOKEN).start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    env = {
+        **stack.env(),
+        "TELEGRAM_API_URL": fake.base_url,
+        "TELEGRAM_WEBHOOK_URL": url,
+        "TELEGRAM_WEBHOOK_SECRET": "right-secret",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+    }
+    try:
+        with bridge(env, stack.workdir / "bridge-webhook.log", lambda: fake.webhook_url == url):
+            user = 555000112
+            update = fake.update_json(user, "/emergency")
+            wrong = httpx.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            )
+            missing = httpx.post(url, json=update)
+            assert wrong.status_code == 403 and missing.status_code == 403
+            right = httpx.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
+            )
+            assert right.status_code == 200
+            assert fake.wait_for(user, 1)[0].params["text"].startswith("Call 999 now")
+            assert len(fake.sent(user)) == 1
+    finally:
+        fake.stop()
+
+
+def test_no_telegram_id_in_logs_or_tracker_events(stack: Stack) -> None:
+    ids = [str(555000100 + i) for i in range(1, 13)]
+    for log in stack.workdir.glob("*.log"):
+        text = log.read_text(errors="replace")
+        assert not [i for i in ids if i in text], log.name
+        assert "user5550001" not in text and TOKEN not in text
+    with sqlite3.connect(stack.tracker_db) as db:
+        rows = db.execute("SELECT sender_id, data FROM events").fetchall()
+    assert rows
+    for sender_id, data in rows:
+        assert sender_id.startswith("tg-")
+        assert not [i for i in ids if i in data or i in sender_id]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "blether: TELEGRAM_BOT_TOKEN is not set"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "not-a-token"},
+            "blether: TELEGRAM_BOT_TOKEN does not look like a bot token",
+        ),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN}, "blether: BLETHER_PSEUDONYM_KEY is not set"),
+    ],
+)
+def test_bad_settings_give_one_line(env: dict[str, str], message: str) -> None:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TELEGRAM_BOT_TOKEN", "BLETHER_PSEUDONYM_KEY", "BLETHER_ENV")
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "blether.cli", "telegram"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1

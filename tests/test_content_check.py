@@ -1,0 +1,189 @@
+"""`blether content check` on real folders under tmp_path: errors with file, line and field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from blether.cli import main
+from blether.content.check import Finding, check_folder, render_report
+from tests.conftest import ROOT, rewrite
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def errors(root: Path) -> list[Finding]:
+    return [f for f in check_folder(root, TODAY) if f.severity == "error"]
+
+
+def test_the_shipped_content_has_no_errors() -> None:
+    assert errors(ROOT / "content") == []
+
+
+def test_cli_exit_codes(
+    content_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BLETHER_CONTENT_DIR", str(content_dir))
+    assert main(["content", "check"]) == 0
+    assert "0 errors," in capsys.readouterr().out
+    rewrite(content_dir / "topics" / "naloxone.md", "title: Naloxone", "titel: Naloxone")
+    assert main(["content", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "error: content/topics/naloxone.md:3 [titel]: extra fields not permitted" in out
+    assert "error: content/menu.yml:" in out and "'naloxone' has no working advice file" in out
+    error_lines = [line for line in out.splitlines() if line.startswith("error:")]
+    assert out.strip().splitlines()[-1].startswith(f"{len(error_lines)} errors,")
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "line", "field", "words"),
+    [
+        (
+            "topics/withdrawal.md",
+            "follow_ups: [reduce_stop",
+            "follow_ups: [reduce_stop, cooking",
+            7,
+            "follow_ups.1",
+            "not a topic id",
+        ),
+        (
+            "topics/withdrawal.md",
+            "    url: https://www.nhs.uk/medicines/diazepam/",
+            "    url: www.nhs.uk",
+            12,
+            "sources.1.url",
+            "https://",
+        ),
+        (
+            "topics/withdrawal.md",
+            "  - title: 'NHS: diazepam'",
+            "  - title: ''",
+            11,
+            "sources.1.title",
+            "at least 1",
+        ),
+        (
+            "services.yml",
+            "    hours: Monday to Saturday, 10am to 4pm\n",
+            "",
+            20,
+            "services.1.hours",
+            "field required",
+        ),
+        (
+            "safety.yml",
+            "examples: [im suicidal, im thinking about suicide]",
+            "examples: [im suicidal, i feel fine]",
+            None,
+            "crisis_self_harm.patterns.1",
+            "does not match its own example",
+        ),
+        (
+            "substances.yml",
+            "names: [ativan,",
+            "names: [ativan, xanax,",
+            6,
+            "substances",
+            "'xanax' is on both",
+        ),
+    ],
+)
+def test_errors_name_file_line_and_field(
+    content_dir: Path, file: str, old: str, new: str, line: int | None, field: str, words: str
+) -> None:
+    rewrite(content_dir / file, old, new)
+    found = [f for f in errors(content_dir) if f.path.name == Path(file).name]
+    assert any(f.field == field and words in f.message for f in found), found
+    if line is not None:
+        assert any(f.field == field and f.line == line for f in found), found
+
+
+def test_a_yaml_syntax_error_gives_its_line(content_dir: Path) -> None:
+    rewrite(content_dir / "menu.yml", "topics:\n", "topics: [\n")
+    [finding] = [f for f in errors(content_dir) if f.path.name == "menu.yml"]
+    assert finding.line is not None and finding.line > 1 and "YAML syntax" in finding.message
+
+
+def test_a_missing_advice_file_and_a_long_summary(content_dir: Path) -> None:
+    (content_dir / "topics" / "drug_checking.md").unlink()
+    rewrite(
+        content_dir / "topics" / "naloxone.md",
+        "summary: >-\n",
+        "summary: >-\n  " + "word " * 70 + "\n",
+    )
+    found = errors(content_dir)
+    assert any(f.path.name == "drug_checking.md" and "cannot be read" in f.message for f in found)
+    assert any(f.path.name == "naloxone.md" and f.field == "summary" and f.line == 4 for f in found)
+
+
+def test_a_message_telegram_could_not_send(content_dir: Path) -> None:
+    rewrite(
+        content_dir / "topics" / "naloxone.md", "Always call 999 as well.", "Always call\x07 999."
+    )
+    found = errors(content_dir)
+    assert any(f.path.name == "naloxone.md" and "control character" in f.message for f in found)
+
+
+def test_warnings_for_draft_review_dates_reading_grade_and_spelling(content_dir: Path) -> None:
+    path = content_dir / "topics" / "naloxone.md"
+    rewrite(path, "review_due: 2027-05-23", "review_due: 2026-12-01")
+    rewrite(
+        path, "It works on opioids", "Its color and behavior notwithstanding, it works on opioids"
+    )
+    rewrite(
+        content_dir / "topics" / "privacy.md", "review_due: 2027-05-23", "review_due: 2026-01-01"
+    )
+    rewrite(
+        content_dir / "topics" / "withdrawal.md",
+        "Common withdrawal signs:",
+        "Notwithstanding pharmacological considerations, discontinuation-associated "
+        "neurophysiological hyperexcitability manifestations necessitate individualised "
+        "multidisciplinary evaluation.",
+    )
+    warnings = [f for f in check_folder(content_dir, TODAY) if f.severity == "warning"]
+    text = render_report(warnings, content_dir)
+    assert "content/topics/naloxone.md:18 [review_due]: review due in 8 days" in text
+    assert "content/topics/privacy.md:14 [review_due]: review was due 326 days ago" in text
+    assert "US spelling 'color': use 'colour'" in text and "'behavior'" in text
+    assert any(f.path.name == "withdrawal.md" and "reading grade" in f.message for f in warnings)
+    assert sum("draft" in f.message for f in warnings) == 24
+
+
+def test_pinned_dangerous_pairs_cannot_be_lowered_without_sign_off(content_dir: Path) -> None:
+    path = content_dir / "combinations.yml"
+    lowered = "  - classes: [benzodiazepine, opioid]\n    risk: caution"
+    rewrite(path, "  - classes: [benzodiazepine, opioid]\n    risk: dangerous", lowered)
+    found = errors(content_dir)
+    assert any(
+        "pinned as dangerous" in f.message and f.path.name == "combinations.yml" for f in found
+    )
+    rewrite(
+        path,
+        lowered,
+        lowered + "\n    risk_change:\n      reviewed_by: Dr A Reviewer\n"
+        "      reviewed_on: 2026-11-20\n      reason: New evidence reviewed by the clinical lead.",
+    )
+    assert errors(content_dir) == []
+
+
+def test_a_pinned_pair_cannot_be_deleted(content_dir: Path) -> None:
+    path = content_dir / "combinations.yml"
+    text = path.read_text()
+    start = text.index("  - classes: [benzodiazepine, alcohol]")
+    end = text.index("  - classes: [benzodiazepine, gabapentinoid]")
+    path.write_text(text[:start] + text[end:])
+    assert any("must be listed" in f.message for f in errors(content_dir))
+
+
+def test_the_file_read_only_after_declining_a_referral_is_checked(content_dir: Path) -> None:
+    rewrite(
+        content_dir / "topics" / "request_human.md",
+        "You don't need a GP letter.",
+        "You don't need\x07 a GP letter.",
+    )
+    found = errors(content_dir)
+    assert any(
+        f.path.name == "request_human.md" and "control character" in f.message for f in found
+    )
