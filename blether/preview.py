@@ -22,7 +22,7 @@ class TelegramMessage:
 def render_topic(
     library: ContentLibrary, topic_id: str, mentions: list[Mention] | None = None
 ) -> list[TelegramMessage]:
-    messages = []
+    messages: list[TelegramMessage] = []
     for when, answer in every_answer(library, topic_id, mentions):
         first = len(messages)
         for reply in answer.replies:

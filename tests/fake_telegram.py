@@ -87,6 +87,12 @@ class FakeTelegram:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         ready.set()
         self._loop.run_forever()
+        # Long polls still waiting when the test ends are cancelled, not left to warn at exit.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     # ---- what people do ----------------------------------------------------------------
     def _person(self, user_id: int) -> dict[str, Any]:

@@ -7,7 +7,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -169,6 +172,81 @@ def test_with_rasa_stopped_people_still_get_help(stack: Stack) -> None:
             reply = fake.wait_for(user, 4)[3].params["text"]
             assert reply.startswith("Sorry, I can't answer just now") and "999" in reply
     finally:
+        fake.stop()
+
+
+class RasaDoor:
+    """Where the bridge expects Rasa: nothing listening, slow, or passing through to real Rasa."""
+
+    def __init__(self, rasa_url: str) -> None:
+        self.rasa_url = rasa_url
+        self.port = free_port()
+        self.delay = 0.0
+        self._httpd: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhooks/rest/webhook"
+
+    def open(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        if self._httpd is not None:
+            return
+        door = self
+
+        class PassThrough(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(door.delay)
+                reply = httpx.post(
+                    door.rasa_url,
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                    timeout=60,
+                )
+                try:
+                    self.send_response(reply.status_code)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(reply.content)))
+                    self.end_headers()
+                    self.wfile.write(reply.content)
+                except OSError:
+                    pass  # the bridge gave up waiting, as it should
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), PassThrough)
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+
+def test_rasa_down_then_slow_gets_apologies_and_the_bridge_recovers(stack: Stack) -> None:
+    door = RasaDoor(stack.rasa_url)
+    fake = FakeTelegram(TOKEN).start()
+    env = {**stack.env(), "TELEGRAM_API_URL": fake.base_url, "RASA_URL": door.url}
+    env["RASA_TIMEOUT"] = "3"
+    try:
+        with bridge(env, stack.workdir / "bridge-recovery.log", lambda: polling(fake)):
+            user = 555000333
+            fake.send_text(user, "what is naloxone")
+            down = fake.wait_for(user, 1)[0].params["text"]
+            assert down.startswith("Sorry, I can't answer just now") and "999" in down
+
+            door.open(delay=8)
+            fake.send_text(user, "what is naloxone")
+            slow = fake.wait_for(user, 2)[1].params["text"]
+            assert slow.startswith("Sorry, I can't answer just now") and "999" in slow
+
+            door.open(delay=0)
+            fake.send_text(user, "what is naloxone")
+            fake.wait_for_text(user, "Naloxone is a free medicine")
+    finally:
+        door.close()
         fake.stop()
 
 
