@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from blether.answers import every_answer
 from blether.content import ContentLibrary
@@ -24,14 +24,12 @@ def render_topic(
 ) -> list[TelegramMessage]:
     messages: list[TelegramMessage] = []
     for when, answer in every_answer(library, topic_id, mentions):
-        first = len(messages)
         for reply in answer.replies:
             pieces = split_message(reply.text)
             for index, piece in enumerate(pieces):
                 buttons = reply.buttons if index == len(pieces) - 1 else ()
-                messages.append(TelegramMessage(piece, to_html(piece), buttons))
-        if when and len(messages) > first:
-            messages[first] = replace(messages[first], when=when)
+                messages.append(TelegramMessage(piece, to_html(piece), buttons, when))
+                when = ""  # only the answer's first message carries it
     return messages
 
 
