@@ -83,6 +83,7 @@ stories: $(MODEL) var
 
 eval: $(MODEL)
 	$(BIN)/blether eval tests/nlu_eval.yml --model $(MODEL)
+	$(BIN)/blether eval --safety tests/safety_eval.yml --model $(MODEL)
 
 test: lint typecheck content-check validate pytest stories eval
 	@echo "make test: all checks passed"

@@ -8,11 +8,10 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from actions.common import ContentAction, latest_intent
-from blether.couse import couse_answer
+from blether.content import ContentLibrary
+from blether.couse import COUSE_TOPICS, MORE_ENTITY, couse_answer, more_answer
 from blether.mentions import Mention
 from blether.replies import Answer
-
-COUSE_TOPICS = ("couse_opioids", "couse_alcohol", "couse_gabapentinoids", "couse_stimulants")
 
 
 def mentions_from_entities(
@@ -21,7 +20,13 @@ def mentions_from_entities(
     """Rebuild lexicon mentions from the `substance` entities Rasa passed along."""
     mentions = []
     for entity in entities:
-        if entity.get("entity") != "substance" or entity.get("value") not in classes:
+        value = entity.get("value")
+        # A typed "/couse_opioids{...}" can carry any JSON: only known names are kept.
+        if (
+            entity.get("entity") != "substance"
+            or not isinstance(value, str)
+            or value not in classes
+        ):
             continue
         info = entity.get("additional_info") or {}
         mentions.append(
@@ -37,6 +42,32 @@ def mentions_from_entities(
     return mentions
 
 
+def substance_mentions(library: ContentLibrary, entities: list[dict[str, Any]]) -> list[Mention]:
+    classes = {s.name: s.substance_class for s in library.substances().substances}
+    return mentions_from_entities(entities, classes)
+
+
+def _entities(event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return list((event.get("parse_data") or {}).get("entities") or [])
+
+
+def asked_about(tracker: Tracker) -> list[dict[str, Any]]:
+    """The entities of the latest message that named substances, for "show the other mixes".
+
+    The button carries no substances (they would not fit in Telegram's 64 bytes), so they are
+    read back from the question it answered; taps of the button itself are passed over.
+    """
+    for event in reversed(tracker.events or []):
+        if event.get("event") != "user":
+            continue
+        entities = _entities(event)
+        if any(e.get("entity") == MORE_ENTITY for e in entities):
+            continue
+        if any(e.get("entity") == "substance" for e in entities):
+            return entities
+    return []
+
+
 class ActionAnswerCouse(ContentAction):
     def name(self) -> str:
         return "action_answer_couse"
@@ -45,6 +76,9 @@ class ActionAnswerCouse(ContentAction):
         topic_id = latest_intent(tracker)
         if topic_id not in COUSE_TOPICS:
             topic_id = "couse_opioids"
-        classes = {s.name: s.substance_class for s in self.library.substances().substances}
         entities = (tracker.latest_message or {}).get("entities") or []
-        return couse_answer(self.library, topic_id, mentions_from_entities(entities, classes))
+        if any(e.get("entity") == MORE_ENTITY for e in entities):
+            return more_answer(
+                self.library, topic_id, substance_mentions(self.library, asked_about(tracker))
+            )
+        return couse_answer(self.library, topic_id, substance_mentions(self.library, entities))

@@ -60,8 +60,9 @@ async def _ask(settings: Settings, text: str, model: Path) -> int:
     print(
         f"topic:       {intent.get('name')} (confidence {float(intent.get('confidence', 0)):.2f})"
     )
+    print(f"read as:     {parsed.get('text')}")
     if safety:
-        print(f"safety net:  forced {safety['topic']}")
+        print(f"safety net:  forced {safety['topic']} (rule: {safety['pattern'][:60]})")
     print(f"entities:    {format_entities(parsed.get('entities') or [])}")
     answered = tracker.get_slot("answered_from") if tracker else None
     print(f"answered by: {answered or 'dialogue prompt in domain.yml'}")
@@ -80,21 +81,32 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_ask(settings, args.text, Path(args.model or settings.model_path)))
 
 
-async def _eval(settings: Settings, path: Path, model: Path) -> int:
+# Safety files: the share of harmless messages that may set off a card, model and rules alike.
+MAX_FALSE_ALARMS = 0.02
+
+
+def _labelled(path: Path) -> list[tuple[str, str]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
+    examples = load_data(str(path)).intent_examples
+    return [(e.get("text"), e.get("intent")) for e in examples if e.get("text")]
+
+
+async def _eval(settings: Settings, path: Path, model: Path, safety: bool) -> int:
     from blether.evaluation import Scored, render, score
 
-    examples = [e for e in load_data(str(path)).intent_examples if e.get("text")]
+    examples = _labelled(path)
     if not examples:
         print(f"blether eval: no labelled messages in {path}", file=sys.stderr)
         return 2
     agent = _load_agent(settings, model, with_actions=False)
     results = []
-    for example in examples:
-        parsed = await agent.parse_message(example.get("text"))
+    for text, expected in examples:
+        parsed = await agent.parse_message(text)
         predicted = (parsed.get("intent") or {}).get("name") or ""
-        results.append(Scored(example.get("text"), example.get("intent"), predicted))
+        results.append(Scored(text, expected, predicted))
+    if safety:
+        return _safety_verdict(settings, results)
     report = score(results)
     print(render(report))
     if not report.safety_ok:
@@ -103,8 +115,34 @@ async def _eval(settings: Settings, path: Path, model: Path) -> int:
     return 0
 
 
+def _safety_verdict(settings: Settings, model_results: list) -> int:
+    """The model's figures and, on the same messages, the rules alone as the bridge runs them."""
+    from blether.content import ContentLibrary
+    from blether.evaluation import Scored, render_safety, score_safety
+    from blether.safety import SafetyNetSource
+
+    net = SafetyNetSource(ContentLibrary(settings.content_dir)).get()
+    rule_results = []
+    for r in model_results:
+        match = net.check(r.text)
+        rule_results.append(Scored(r.text, r.expected, match.topic if match else "none"))
+    reports = [
+        score_safety("whole model (Rasa NLU with the rules inside)", model_results),
+        score_safety("rules alone (the bridge during a handoff or with Rasa down)", rule_results),
+    ]
+    print("\n".join(render_safety(r) for r in reports))
+    failed = [r.name for r in reports if not r.passes(MAX_FALSE_ALARMS)]
+    for name in failed:
+        print(
+            f"FAIL: {name}: recall must be 100% and false alarms at most {MAX_FALSE_ALARMS:.0%}",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(_eval(settings, Path(args.file), Path(args.model or settings.model_path)))
+    model = Path(args.model or settings.model_path)
+    return asyncio.run(_eval(settings, Path(args.file), model, args.safety))
 
 
 def cmd_with_actions(args: argparse.Namespace, settings: Settings) -> int:
@@ -212,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score the model on a Rasa NLU YAML file of labelled messages")
     ev.add_argument("file")
     ev.add_argument("--model")
+    ev.add_argument(
+        "--safety",
+        action="store_true",
+        help="a safety file: recall, exact topic and false alarms, for the model and the rules",
+    )
     ev.set_defaults(run=cmd_eval)
 
     content = sub.add_parser("content", help="tools for content editors").add_subparsers(

@@ -36,6 +36,9 @@ class Settings:
     max_message_chars: int = 2000
     offer_timeout: float = 600.0
     handoff_poll: float = 5.0
+    # A safety topic the classifier alone picks below this confidence gets "is someone in
+    # danger right now?" before the card (blether/safety_check.py).
+    safety_check_below: float = 0.9
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +71,7 @@ class Settings:
             max_message_chars=int(number("BLETHER_MAX_MESSAGE_CHARS", 2000)),
             offer_timeout=number("BLETHER_OFFER_TIMEOUT", 600.0),
             handoff_poll=number("BLETHER_HANDOFF_POLL", 5.0),
+            safety_check_below=number("BLETHER_SAFETY_CHECK_BELOW", 0.9),
         )
 
     @property

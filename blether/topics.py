@@ -17,15 +17,26 @@ PEOPLE_AND_DATA = ("request_human", "privacy")
 BENZO_EFFECTS = (
     "benzo_basics",
     "street_benzos",
+    "nitazenes",
     "effects_duration",
     "tolerance_dependence",
     "withdrawal",
+    "seizures",
     "overdose_signs",
+    "after_overdose",
     "safer_use",
+    "using_alone",
     "mental_health",
 )
 COUSE = ("couse_opioids", "couse_alcohol", "couse_gabapentinoids", "couse_stimulants", "naloxone")
-GETTING_HELP = ("get_treatment", "reduce_stop", "find_service", "drug_checking")
+GETTING_HELP = (
+    "get_treatment",
+    "prescribing",
+    "reduce_stop",
+    "find_service",
+    "drug_checking",
+    "for_family",
+)
 
 ALL_TOPICS: tuple[str, ...] = (
     DIALOGUE + SAFETY + PEOPLE_AND_DATA + BENZO_EFFECTS + COUSE + GETTING_HELP
@@ -43,5 +54,9 @@ SUBSTANCE_CLASSES = (
     "alcohol",
     "gabapentinoid",
     "stimulant",
+    "ghb",
+    "ketamine",
+    "xylazine",
+    "cannabis",
     "other",
 )

@@ -69,6 +69,8 @@ def rasa_server(
     env = {
         **os.environ,
         "BLETHER_TRACKER_URL": tracker_url,
+        # The NLU components (lexicon, safety net) read the same content as the actions.
+        "BLETHER_CONTENT_DIR": str(content),
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }

@@ -27,6 +27,7 @@ DOMAIN_ACTIONS = {
     "action_answer_couse",
     "action_emergency",
     "action_crisis_support",
+    "action_answer_instead",
     "action_list_services",
     "action_show_menu",
     "action_fallback_menu",

@@ -164,9 +164,10 @@ def test_with_rasa_stopped_people_still_get_help(stack: Stack) -> None:
             user = 555000111
             fake.send_text(user, "/emergency")
             assert fake.wait_for(user, 1)[0].params["text"].startswith("Call 999 now")
-            fake.send_text(user, "he's turning blue and wont wake")
+            # The same normaliser as inside Rasa: Scots and typos reach the rules.
+            fake.send_text(user, "ma pal's nae breathin n hes goin blue")
             assert fake.wait_for(user, 2)[1].params["text"].startswith("Call 999 now")
-            fake.send_text(user, "i want to die")
+            fake.send_text(user, "a want tae dae masel in")
             assert "116 123" in fake.wait_for(user, 3)[2].params["text"]
             fake.send_text(user, "what are blues")
             reply = fake.wait_for(user, 4)[3].params["text"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 
 from blether.cli import main
-from blether.content.check import Finding, check_folder, render_report
+from blether.content.check import MAX_READING_GRADE, Finding, check_folder, render_report
+from blether.topics import ADVICE_TOPICS
 from tests.conftest import ROOT, rewrite
 
 TODAY = dt.date(2026, 11, 23)
@@ -78,13 +80,13 @@ def test_cli_exit_codes(
             "examples: [im suicidal, i feel fine]",
             None,
             "crisis_self_harm.patterns.1",
-            "does not match its own example",
+            "does not match its own example 'i feel fine'",
         ),
         (
             "substances.yml",
             "names: [ativan,",
             "names: [ativan, xanax,",
-            6,
+            33,
             "substances",
             "'xanax' is on both",
         ),
@@ -148,7 +150,7 @@ def test_warnings_for_draft_review_dates_reading_grade_and_spelling(content_dir:
     assert "content/topics/privacy.md:14 [review_due]: review was due 326 days ago" in text
     assert "US spelling 'color': use 'colour'" in text and "'behavior'" in text
     assert any(f.path.name == "withdrawal.md" and "reading grade" in f.message for f in warnings)
-    assert sum("draft" in f.message for f in warnings) == 24
+    assert sum("draft" in f.message for f in warnings) == len(ADVICE_TOPICS)
 
 
 def test_pinned_dangerous_pairs_cannot_be_lowered_without_sign_off(content_dir: Path) -> None:
@@ -187,3 +189,65 @@ def test_the_file_read_only_after_declining_a_referral_is_checked(content_dir: P
     assert any(
         f.path.name == "request_human.md" and "control character" in f.message for f in found
     )
+
+
+def _insert_after_first(path: Path, prefix: str, new_line: str) -> int:
+    """Insert `new_line` after the first line starting with `prefix`; its 1-based line number."""
+    lines = path.read_text().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith(prefix)) + 1
+    path.write_text("".join(lines[:index] + [new_line + "\n"] + lines[index:]))
+    return index + 1
+
+
+def test_a_source_past_its_valid_until_date_is_warned(content_dir: Path) -> None:
+    topic = content_dir / "topics" / "naloxone.md"
+    line = _insert_after_first(topic, "    url: ", "    valid_until: 2026-11-22")
+    combos = content_dir / "combinations.yml"
+    combos_line = _insert_after_first(combos, "    url: ", "    valid_until: 2025-01-31")
+    _insert_after_first(
+        content_dir / "topics" / "withdrawal.md", "    url: ", "    valid_until: 2026-11-23"
+    )
+    services = content_dir / "services.yml"
+    services_line = _insert_after_first(services, "      url: ", "      valid_until: 2026-06-30")
+    warnings = [f for f in check_folder(content_dir, TODAY) if "was valid until" in f.message]
+    assert sorted((f.path.name, f.line, f.field.split(".")[-1]) for f in warnings) == [
+        ("combinations.yml", combos_line, "valid_until"),
+        ("naloxone.md", line, "valid_until"),
+        ("services.yml", services_line, "valid_until"),
+    ]
+    fields = {f.path.name: f.field for f in warnings}
+    assert fields["naloxone.md"] == fields["combinations.yml"] == "sources.0.valid_until"
+    assert re.fullmatch(r"services\.\d+\.source\.valid_until", fields["services.yml"])
+    warnings.sort(key=lambda f: f.path.name != "naloxone.md")
+    assert "was valid until 2026-11-22: check it still holds" in warnings[0].message
+    assert errors(content_dir) == []
+
+
+def test_a_draft_must_not_claim_it_was_reviewed(content_dir: Path) -> None:
+    topic = content_dir / "topics" / "naloxone.md"
+    topic.write_text(topic.read_text() + "- This advice was checked by drug workers.\n")
+    line = len(topic.read_text().splitlines())
+    _insert_after_first(
+        content_dir / "combinations.yml", "unknown_note: ", "  Approved by clinicians."
+    )
+    claims = [f for f in check_folder(content_dir, TODAY) if "not approved by a named" in f.message]
+    assert [(f.path.name, f.line) for f in claims][0] == ("naloxone.md", line)
+    assert "'checked by'" in claims[0].message
+    assert [f.path.name for f in claims] == ["naloxone.md", "combinations.yml"]
+    assert "'Approved by'" in claims[1].message
+
+
+def test_an_approved_file_may_say_who_reviewed_it(content_dir: Path) -> None:
+    topic = content_dir / "topics" / "naloxone.md"
+    text = topic.read_text().replace(
+        "status: draft\nreviewed_by: null\nreviewed_on: null\n",
+        "status: approved\nreviewed_by: Dr A Reviewer\nreviewed_on: 2026-11-20\n",
+    )
+    topic.write_text(text + "- Reviewed by Dr A Reviewer, November 2026.\n")
+    assert not [
+        f for f in check_folder(content_dir, TODAY) if "not approved by a named" in f.message
+    ]
+
+
+def test_reading_grade_above_six_is_warned() -> None:
+    assert MAX_READING_GRADE == 6

@@ -108,7 +108,11 @@ def test_invalid_topic_fields_are_named(content_dir: Path, old: str, new: str, f
 
 def test_yaml_syntax_errors_give_a_line(content_dir: Path) -> None:
     path = content_dir / "topics" / "withdrawal.md"
-    rewrite(path, "follow_ups: [reduce_stop, get_treatment, request_human]", "follow_ups: [oops")
+    rewrite(
+        path,
+        "follow_ups: [reduce_stop, seizures, get_treatment, request_human]",
+        "follow_ups: [oops",
+    )
     problems = ContentLibrary(content_dir).check()
     assert any(p.path == path and p.field.startswith("line ") for p in problems), problems
 

@@ -34,9 +34,10 @@ def classified(text: str, intent: str, confidence: float = 0.99) -> Message:
 
 
 def test_safety_net_overrides_a_confident_wrong_classifier(library: ContentLibrary) -> None:
-    [message] = SafetyNetClassifier(library).process(
-        [classified("ma pal's no breathin right", "greet")]
-    )
+    message = classified("ma pal's no breathin right", "greet")
+    # In the pipeline the tokenizer has normalised the text before the safety net reads it.
+    NormalisingTokenizer(NormalisingTokenizer.get_default_config()).process([message])
+    [message] = SafetyNetClassifier(library).process([message])
     assert message.get(INTENT) == {"name": "emergency_overdose", "confidence": 1.0}
     ranking = message.get(INTENT_RANKING_KEY)
     assert ranking[0]["name"] == "emergency_overdose"
@@ -66,11 +67,12 @@ def test_safety_net_keeps_working_when_its_file_breaks_and_uses_new_patterns(
     path = content_dir / "safety.yml"
     rewrite(
         path,
-        "examples: [im going to jump, i have the rope ready]",
-        "examples: [im going to jump, i have the rope ready]\n"
-        '    - pattern: "\\\\bbridge tonight\\\\b"\n      examples: [going off the bridge tonight]',
+        "crisis_self_harm:\n  patterns:\n",
+        "crisis_self_harm:\n  patterns:\n"
+        '    - pattern: "\\\\bbig sleep is calling\\\\b"\n'
+        "      examples: [the big sleep is calling]\n",
     )
-    [message] = component.process([classified("going off the bridge tonight", "greet")])
+    [message] = component.process([classified("the big sleep is calling", "greet")])
     assert message.get(INTENT)["name"] == "crisis_self_harm"
     path.write_text("emergency_overdose: [broken")
     [message] = component.process([classified("he's not breathing", "greet")])
@@ -95,11 +97,11 @@ def test_substance_extractor_adds_entities_with_class(library: ContentLibrary) -
     assert all(e["extractor"] == "SubstanceExtractor" for e in entities)
 
 
-def test_tokenizer_normalises_the_text() -> None:
+def test_tokenizer_normalises_the_text_with_language_yml() -> None:
     tokenizer = NormalisingTokenizer(NormalisingTokenizer.get_default_config())
-    message = Message(data={TEXT: "not\u200b breathing"})
+    message = Message(data={TEXT: "Ma pal's nae\u200b breathin"})
     tokenizer.process([message])
-    assert message.get(TEXT) == "not breathing"
+    assert message.get(TEXT) == "my pals no breathing"
 
 
 @pytest.mark.model
@@ -109,12 +111,14 @@ def test_trained_model_forces_every_safety_example(
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model_path))
-    rules = library.safety()
+    expect = library.safety().expect
     for topic in ("emergency_overdose", "crisis_self_harm"):
-        for pattern in getattr(rules, topic).patterns:
-            for example in pattern.examples:
-                parsed = asyncio.run(agent.parse_message(example))
-                assert parsed["intent"]["name"] == topic, example
+        for example in getattr(expect, topic):
+            parsed = asyncio.run(agent.parse_message(example))
+            assert parsed["intent"] == {"name": topic, "confidence": 1.0}, example
+            assert parsed[SAFETY_NET_KEY]["topic"] == topic
+    for example in expect.none:
+        assert SAFETY_NET_KEY not in asyncio.run(agent.parse_message(example)), example
 
 
 @pytest.mark.model
@@ -127,3 +131,41 @@ def test_trained_model_extracts_substances_and_survives_odd_input(model_path: Pa
     assert [e["value"] for e in parsed["entities"]] == ["street benzos", "methadone"]
     for odd in ("", "🙂" * 2000, "a" * 50_000, "\u200b\u200b"):
         assert "intent" in asyncio.run(agent.parse_message(odd))
+
+
+def _ranked(text: str, ranking: list[tuple[str, float]]) -> Message:
+    message = Message(data={TEXT: text})
+    NormalisingTokenizer(NormalisingTokenizer.get_default_config()).process([message])
+    message.set(INTENT, {"name": ranking[0][0], "confidence": ranking[0][1]})
+    message.set(INTENT_RANKING_KEY, [{"name": n, "confidence": c} for n, c in ranking])
+    return message
+
+
+@pytest.mark.parametrize(
+    ("text", "instead"),
+    [
+        ("goodbye", "goodbye"),  # no danger word at all
+        ("dying for a coffee", "out_of_scope"),  # an idiom
+        ("im not suicidal just knackered", "mental_health"),  # a denial
+        ("i od'd two year ago, am i more at risk", "after_overdose"),  # the past
+    ],
+)
+def test_a_classifier_only_safety_guess_gives_way_to_the_rules_reading(
+    library: ContentLibrary, text: str, instead: str
+) -> None:
+    message = _ranked(text, [("crisis_self_harm", 0.8), (instead, 0.4)])
+    [message] = SafetyNetClassifier(library).process([message])
+    assert message.get(INTENT)["name"] == instead
+    assert message.get(SAFETY_NET_KEY) is None
+
+
+def test_a_weak_second_guess_goes_to_the_menu(library: ContentLibrary) -> None:
+    message = _ranked("goodbye", [("emergency_overdose", 0.8), ("goodbye", 0.1)])
+    [message] = SafetyNetClassifier(library).process([message])
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+
+
+def test_a_classifier_only_safety_guess_with_danger_words_stands(library: ContentLibrary) -> None:
+    message = _ranked("everything feels wrong tonight", [("crisis_self_harm", 0.7), ("greet", 0.2)])
+    [message] = SafetyNetClassifier(library).process([message])
+    assert message.get(INTENT) == {"name": "crisis_self_harm", "confidence": 0.7}

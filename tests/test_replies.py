@@ -10,11 +10,12 @@ def test_summary_first_then_body_with_follow_up_buttons(library: ContentLibrary)
     answer = topic_answer(library, "withdrawal")
     topic = library.topic("withdrawal")
     assert [r.text for r in answer.replies] == [topic.meta.summary, topic.body]
-    assert answer.replies[1].buttons == (
-        Button("Cutting down or stopping", "/reduce_stop"),
-        Button("Getting treatment", "/get_treatment"),
-        Button("Talk to a person", "/request_human"),
+    # One button per follow-up, in the file's order, titled from each follow-up's own file.
+    assert topic.meta.follow_ups[0] == "reduce_stop"
+    assert answer.replies[1].buttons == tuple(
+        Button(library.topic(t).meta.title, f"/{t}") for t in topic.meta.follow_ups
     )
+    assert answer.replies[1].buttons[0] == Button("Cutting down or stopping", "/reduce_stop")
     assert answer.provenance == f"topics/withdrawal.md@{topic.version}"
 
 
@@ -29,8 +30,13 @@ def test_the_emergency_card_is_one_message_with_every_step(library: ContentLibra
 
 def test_a_follow_up_whose_file_is_broken_is_left_out(content_dir: Path) -> None:
     (content_dir / "topics" / "get_treatment.md").write_text("broken")
-    answer = topic_answer(ContentLibrary(content_dir), "withdrawal")
-    assert [b.payload for b in answer.replies[-1].buttons] == ["/reduce_stop", "/request_human"]
+    library = ContentLibrary(content_dir)
+    follow_ups = library.topic("withdrawal").meta.follow_ups
+    assert "get_treatment" in follow_ups
+    answer = topic_answer(library, "withdrawal")
+    assert [b.payload for b in answer.replies[-1].buttons] == [
+        f"/{t}" for t in follow_ups if t != "get_treatment"
+    ]
 
 
 def test_menu_with_a_lead_line(library: ContentLibrary) -> None:

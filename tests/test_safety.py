@@ -1,3 +1,5 @@
+"""The safety net on its own: one rule family at a time, scoped cancelling, idioms, the floor."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -5,100 +7,193 @@ from pathlib import Path
 import pytest
 
 from blether.content import ContentLibrary
-from blether.safety import SafetyNet, floor_rules
-from tests.conftest import rewrite
+from blether.safety import SafetyNet, SafetyNetSource, floor_net
+from tests.conftest import ROOT, rewrite
 
 
-@pytest.fixture
-def net(library: ContentLibrary) -> SafetyNet:
-    return SafetyNet(library.safety())
+@pytest.fixture(scope="module")
+def net() -> SafetyNet:
+    # The real content folder, read only: built once for the many cases below.
+    return SafetyNetSource(ContentLibrary(ROOT / "content")).get()
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "my pal is not breathing",
-        "hes no breathing",
-        "HE'S TURNING BLUE",
-        "i cant wake her",
-        "she took blues and wont wake up",
-        "he\u2019s not responding",
-        "o\u200bverdosing",
-        "need an ambulance",
-        "he's gouching and wont come round",
-    ],
-)
-def test_overdose_now_is_an_emergency(net: SafetyNet, text: str) -> None:
+def topic(net: SafetyNet, text: str) -> str | None:
     match = net.check(text)
-    assert match is not None and match.topic == "emergency_overdose"
+    return match.topic if match else None
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "i want to die",
-        "im gonna kill myself",
-        "i dont want to be here anymore",
-        "i self harm",
-        "whats the point in living",
-        "gonna take all my blues and not wake up",
+EMERGENCY_FAMILIES = {
+    "not breathing": ["ma pal's nae breathin", "hes no breathing right", "she can hardly breathe"],
+    "breathing slowly or noisily with no response": [
+        "his breathing is dead slow and he wont wake",
+        "hes snoring weird and i cant wake him",
+        "she's making a gurgling noise",
     ],
+    "cannot wake, not responding, unconscious": [
+        "he willnae wake",
+        "she's no respondin tae anything",
+        "my boyfriend is unconcious",
+        "hes slumped in the chair",
+        "she's gone all floppy",
+    ],
+    "going blue, grey or purple": ["shes goin blue", "his lips are purple", "hes aw grey"],
+    "fitting after drugs": ["hes fittin after the blues", "she's having a seizure"],
+    "choking on vomit": ["he's choking on his sick"],
+    "no pulse": ["i cant find a pulse", "there's nae pulse"],
+    "dying or dead now": ["i think my pal is dying", "hes deid i think"],
+    "an overdose happening now": ["took an od", "help overdose", "think she's had an od"],
+    "naloxone given and still no response": ["gave him naloxone and hes still no moving"],
+    "asking whether to call 999 now": ["should i phone 999 hes gurgling"],
+}
+
+CRISIS_FAMILIES = {
+    "wanting to die": [
+        "i want tae dee",
+        "i wish i was deid",
+        "I'm not suicidal, I just want to die",
+    ],
+    "killing or harming oneself, Scots forms too": [
+        "a want tae dae masel in",
+        "kms",
+        "gonna top masel",
+    ],
+    "plans and means": [
+        "ive saved up all my pills",
+        "i bought a rope today",
+        "standing on the bridge right now",
+        "writing goodbye letters to my weans",
+        "tonights my last night",
+    ],
+    "a deliberate overdose": ["took them all on purpose", "taking the lot so i dont wake up"],
+    "cutting or self-harm now": ["cutting again", "im self harming"],
+    "statements services treat as risk": [
+        "no point living",
+        "everyone would be better off without me",
+        "im done with life",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "text", [t for family in EMERGENCY_FAMILIES.values() for t in family], ids=str
 )
-def test_self_harm_now_is_a_crisis(net: SafetyNet, text: str) -> None:
-    match = net.check(text)
-    assert match is not None and match.topic == "crisis_self_harm"
+def test_each_emergency_family_is_caught(net: SafetyNet, text: str) -> None:
+    assert topic(net, text) == "emergency_overdose"
+
+
+@pytest.mark.parametrize(
+    "text", [t for family in CRISIS_FAMILIES.values() for t in family], ids=str
+)
+def test_each_crisis_family_is_caught(net: SafetyNet, text: str) -> None:
+    assert topic(net, text) == "crisis_self_harm"
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "what are the signs of an overdose",
-        "how do i know if someone is overdosing",
+        "dying for a fag",
+        "my back is killing me",
+        "my phone is dying",
+        "im deid tired",
+        "I'm off now",
+        "i had an overdose two years ago",
+        "do the police come with an ambulance",
+        "I'm not suicidal, just tired",
         "what to do if someone ever stops breathing",
-        "how do i avoid overdosing on blues",
-        "i overdosed last year",
-        "im not suicidal just tired",
+        "how do i know if someone is overdosing",
+        "what are the signs of an overdose",
+        "can i stop all at once",
+        "i used to self harm",
         "what are blues",
         "",
         "😀" * 500,
     ],
 )
-def test_questions_about_overdose_and_ordinary_messages_are_not_forced(
-    net: SafetyNet, text: str
-) -> None:
+def test_idioms_past_events_questions_and_denials_are_not_forced(net: SafetyNet, text: str) -> None:
     assert net.check(text) is None
 
 
+def test_a_cancel_reaches_only_its_own_clause(net: SafetyNet) -> None:
+    # "last week" is in another clause from the danger: it must not cancel it.
+    assert topic(net, "got out the jail last week and now he's not breathing") == (
+        "emergency_overdose"
+    )
+    assert topic(net, "what are the signs of an overdose? he's not breathing") == (
+        "emergency_overdose"
+    )
+    # In the same clause it does.
+    assert topic(net, "he stopped breathing last year") is None
+
+
+def test_present_tense_wins_over_a_past_cancel_but_not_over_a_denial(net: SafetyNet) -> None:
+    assert topic(net, "she od'd last year and she's overdosing again right now") == (
+        "emergency_overdose"
+    )
+    assert topic(net, "im not suicidal right now") is None
+
+
+def test_an_idiom_cannot_cancel_a_real_danger_beside_it(net: SafetyNet) -> None:
+    assert topic(net, "my phone is dying and my pal is not breathing") == "emergency_overdose"
+
+
+def test_a_deliberate_overdose_is_a_crisis(net: SafetyNet) -> None:
+    assert topic(net, "took them all on purpose so i dont wake up") == "crisis_self_harm"
+
+
 def test_emergency_wins_when_both_match(net: SafetyNet) -> None:
-    match = net.check("i took all my pills to kill myself and now hes not breathing")
-    assert match is not None and match.topic == "emergency_overdose"
+    assert topic(net, "i want to kill myself and hes not breathing") == "emergency_overdose"
 
 
 def test_a_long_message_is_checked_quickly_and_fully(net: SafetyNet) -> None:
     text = ("blah " * 10_000) + "my pal is not breathing"
-    match = net.check(text)
-    assert match is not None and match.topic == "emergency_overdose"
+    assert topic(net, text) == "emergency_overdose"
 
 
 def test_a_pattern_that_does_not_compile_is_rejected_with_its_field(content_dir: Path) -> None:
-    rewrite(content_dir / "safety.yml", '"\\\\bsuicid(?:e|al)\\\\b"', '"\\\\bsuicid(?:e|al\\\\b"')
+    rewrite(
+        content_dir / "safety.yml",
+        '"\\\\bsuicid(?:e|al|ally)\\\\b',
+        '"\\\\bsuicid(?:e|al|ally\\\\b',
+    )
     problems = ContentLibrary(content_dir).check()
     assert any(
-        p.field == "crisis_self_harm.patterns.1" and "compile" in p.message for p in problems
+        "crisis_self_harm.patterns[1]" in p.message and "compile" in p.message for p in problems
     )
 
 
-def test_a_pattern_that_misses_its_example_is_rejected(content_dir: Path) -> None:
+def test_an_unknown_vocabulary_is_rejected(content_dir: Path) -> None:
+    rewrite(
+        content_dir / "safety.yml", "{negation} (?:\\\\w+ ){0,2}?{breathe}", "{negation} {breath}"
+    )
+    problems = ContentLibrary(content_dir).check()
+    assert any("no vocabulary named 'breath'" in p.message for p in problems)
+
+
+def test_a_rule_that_misses_its_example_is_rejected(content_dir: Path) -> None:
     rewrite(
         content_dir / "safety.yml",
         "examples: [im suicidal, im thinking about suicide]",
         "examples: [im suicidal, i am feeling awful]",
     )
     problems = ContentLibrary(content_dir).check()
-    assert any("does not match its own example 'i am feeling awful'" in p.message for p in problems)
+    assert any(
+        p.field == "crisis_self_harm.patterns.1"
+        and "does not match its own example 'i am feeling awful'" in p.message
+        for p in problems
+    )
 
 
-def test_the_built_in_floor_still_catches_the_plainest_messages() -> None:
-    floor = SafetyNet(floor_rules())
-    assert floor.check("he is not breathing").topic == "emergency_overdose"  # type: ignore[union-attr]
-    assert floor.check("i want to kill myself").topic == "crisis_self_harm"  # type: ignore[union-attr]
+def test_a_broken_edit_keeps_the_last_good_net(content_dir: Path) -> None:
+    library = ContentLibrary(content_dir)
+    source = SafetyNetSource(library)
+    assert source.get() is not floor_net()
+    good = source.get()
+    rewrite(content_dir / "safety.yml", "examples: [im suicidal,", "examples: [im fine,")
+    assert source.get() is good
+
+
+def test_the_built_in_floor_still_catches_the_plainest_messages(tmp_path: Path) -> None:
+    source = SafetyNetSource(ContentLibrary(tmp_path))  # an empty folder: nothing loads
+    assert source.get() is floor_net()
+    assert topic(source.get(), "he is no breathin") == "emergency_overdose"
+    assert topic(source.get(), "kms") == "crisis_self_harm"

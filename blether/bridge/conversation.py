@@ -15,14 +15,12 @@ from blether import referrals
 from blether.bridge.delivery import from_rasa, send_replies, typing
 from blether.bridge.handoff import Handoff
 from blether.content import ContentError, ContentLibrary
-from blether.content.derived import Derived
-from blether.content.models import SafetyFile
 from blether.erasure import erase_conversation
 from blether.flood import FloodGate
 from blether.pseudonym import pseudonym
 from blether.rasa_client import RasaClient, RasaUnavailable
 from blether.replies import CONTENT_UNAVAILABLE, Reply, menu_answer, topic_answer
-from blether.safety import SafetyNet, floor_rules
+from blether.safety import SafetyNet, SafetyNetSource
 from blether.sealing import seal
 
 logger = logging.getLogger("blether.bridge")
@@ -45,10 +43,11 @@ class Bridge:
         default_factory=weakref.WeakValueDictionary
     )
 
-    _net: Derived[SafetyFile, SafetyNet] = field(init=False)
+    _net: SafetyNetSource = field(init=False)
 
     def __post_init__(self) -> None:
-        self._net = Derived(self.library.safety, SafetyNet)
+        # The same rules and normaliser as inside Rasa: content/safety.yml and language.yml.
+        self._net = SafetyNetSource(self.library)
 
     def turn(self, person: str) -> asyncio.Lock:
         lock = self._turns.get(person)
@@ -89,7 +88,7 @@ class Bridge:
         return [Reply(self.say("unavailable"))]
 
     def safety_net(self) -> SafetyNet:
-        return self._net.get() or SafetyNet(floor_rules())
+        return self._net.get()
 
     async def converse(
         self, bot: Bot, chat_id: int, person: str, text: str, notes: list[str] | None = None

@@ -12,13 +12,21 @@ import textstat
 from blether.content.errors import ContentError, Problem
 from blether.content.library import ContentLibrary
 from blether.content.locate import line_of
+from blether.content.models import Source
 from blether.preview import render_topic
 from blether.topics import ADVICE_TOPICS
 
 REVIEW_WARNING_DAYS = 30
-MAX_READING_GRADE = 8.0
+MAX_READING_GRADE = 6.0
 TELEGRAM_BUTTON_BYTES = 64
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Words telling a reader that someone checked the advice: untrue while the file is a draft.
+REVIEW_CLAIM = re.compile(
+    r"\b(?:checked|reviewed|approved|signed[- ]off|vetted|verified|written)\s+by\b"
+    r"|\b(?:clinically|medically|professionally)\s+(?:checked|reviewed|approved)\b"
+    r"|\b(?:clinician|doctor|expert)[- ](?:checked|reviewed|approved)\b",
+    re.IGNORECASE,
+)
 # US spellings an editor may slip into; UK English is the house style.
 US_SPELLINGS = {
     "color": "colour",
@@ -128,6 +136,74 @@ def _spelling(path: Path, text: str) -> list[Finding]:
     return found
 
 
+def _expired_sources(
+    path: Path, sources: list[tuple[str, Source]], today: dt.date
+) -> list[Finding]:
+    """A time-limited source (a drug alert, say) past its date may no longer hold.
+
+    `sources` pairs each source with its field path ("sources.0", "services.3.source").
+    """
+    found = []
+    for where, source in sources:
+        if source.valid_until is not None and source.valid_until < today:
+            field = f"{where}.valid_until"
+            found.append(
+                Finding(
+                    "warning",
+                    path,
+                    _line(path, field),
+                    field,
+                    f"source '{source.title}' was valid until {source.valid_until.isoformat()}:"
+                    " check it still holds, or replace it",
+                )
+            )
+    return found
+
+
+def _numbered(sources: list[Source]) -> list[tuple[str, Source]]:
+    return [(f"sources.{number}", source) for number, source in enumerate(sources)]
+
+
+def _review_claims(path: Path, status: str, readable: str) -> list[Finding]:
+    """A draft must not tell people it was checked: that is for approved files only."""
+    if status != "draft":
+        return []
+    found = []
+    lines = path.read_text(errors="replace").splitlines()
+    for claim in sorted({m.group(0) for m in REVIEW_CLAIM.finditer(readable)}):
+        line = next((n for n, text in enumerate(lines, 1) if claim in text), None)
+        found.append(
+            Finding(
+                "warning",
+                path,
+                line,
+                "status",
+                f"says '{claim}' but the file is not approved by a named reviewer yet",
+            )
+        )
+    return found
+
+
+def _data_file_warnings(library: ContentLibrary, today: dt.date) -> list[Finding]:
+    """Sources and review claims in the data files people read: mixing notes and services."""
+    found: list[Finding] = []
+    try:
+        combos = library.combinations()
+    except ContentError:
+        pass  # reported as an error already
+    else:
+        path = library.root / "combinations.yml"
+        readable = "\n".join([combos.unknown_note, *(p.note for p in combos.pairs)])
+        found += _expired_sources(path, _numbered(combos.sources), today)
+        found += _review_claims(path, combos.status, readable)
+    try:
+        services = library.services().services
+    except ContentError:
+        return found
+    cited = [(f"services.{n}.source", s.source) for n, s in enumerate(services) if s.source]
+    return found + _expired_sources(library.root / "services.yml", cited, today)
+
+
 def _topic_warnings(library: ContentLibrary, topic_id: str, today: dt.date) -> list[Finding]:
     topic = library.topic(topic_id)
     path = Path(topic.path)
@@ -164,6 +240,8 @@ def _topic_warnings(library: ContentLibrary, topic_id: str, today: dt.date) -> l
                 f"reading grade {grade:.1f} is above {MAX_READING_GRADE:.0f}",
             )
         )
+    found += _expired_sources(path, _numbered(meta.sources), today)
+    found += _review_claims(path, meta.status, f"{meta.summary}\n{topic.body}")
     found += _spelling(path, path.read_text(errors="replace"))
     return found
 
@@ -180,7 +258,7 @@ def check_folder(root: Path, today: dt.date | None = None) -> list[Finding]:
             continue
         findings += _telegram_problems(library, topic_id, path)
         findings += _topic_warnings(library, topic_id, today)
-    return findings
+    return findings + _data_file_warnings(library, today)
 
 
 def render_report(findings: list[Finding], root: Path) -> str:

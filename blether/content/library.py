@@ -9,6 +9,7 @@ from blether.content.errors import ContentError, Problem
 from blether.content.models import (
     BridgeFile,
     CombinationFile,
+    LanguageFile,
     MenuFile,
     ReferralFile,
     SafetyFile,
@@ -29,6 +30,7 @@ class ContentLibrary:
         self._topics: dict[str, WatchedFile[Topic]] = {}
         self._substances = self._yaml("substances.yml", SubstanceFile)
         self._safety = self._yaml("safety.yml", SafetyFile)
+        self._language = self._yaml("language.yml", LanguageFile)
         self._combinations = self._yaml("combinations.yml", CombinationFile)
         self._services = self._yaml("services.yml", ServicesFile)
         self._menu = self._yaml("menu.yml", MenuFile)
@@ -55,6 +57,9 @@ class ContentLibrary:
     def safety(self) -> SafetyFile:
         return self._safety.get()
 
+    def language(self) -> LanguageFile:
+        return self._language.get()
+
     def combinations(self) -> CombinationFile:
         return self._combinations.get()
 
@@ -68,6 +73,7 @@ class ContentLibrary:
         return (
             self._substances,
             self._safety,
+            self._language,
             self._combinations,
             self._services,
             self._menu,
@@ -93,6 +99,7 @@ class ContentLibrary:
         loads = (
             self.substances,
             self.safety,
+            self.language,
             self.combinations,
             self.services,
             self.menu,
@@ -100,6 +107,8 @@ class ContentLibrary:
         )
         for load in loads:
             problems += _problems_of(load)
+        if not _problems_of(self.safety) and not _problems_of(self.language):
+            problems += self._safety_examples()
         answered = set(PROMPT_ONLY)
         for topic_id in ADVICE_TOPICS:
             found = _problems_of(partial(self.topic, topic_id))
@@ -128,6 +137,16 @@ class ContentLibrary:
                         )
                     )
         return problems
+
+    def _safety_examples(self) -> list[Problem]:
+        """Between files: every safety example keeps its outcome under language.yml."""
+        from blether.safety import build_checked  # the safety net is built on this library
+
+        try:
+            build_checked(self.safety(), self.language(), self.root / "safety.yml")
+        except ContentError as error:
+            return error.problems
+        return []
 
 
 def _problems_of(load: object) -> list[Problem]:

@@ -8,13 +8,24 @@ from typing import Literal
 
 from pydantic import BaseModel, Extra, Field, root_validator, validator
 
-from blether.text import normalise
+from blether.content.safety_models import LanguageFile as LanguageFile  # re-exported
+from blether.content.safety_models import SafetyFile as SafetyFile  # re-exported
 from blether.topics import ALL_TOPICS, SUBSTANCE_CLASSES
 
 SUMMARY_LIMIT = 300
 Status = Literal["draft", "approved"]
 SubstanceClass = Literal[
-    "benzodiazepine", "z-drug", "opioid", "alcohol", "gabapentinoid", "stimulant", "other"
+    "benzodiazepine",
+    "z-drug",
+    "opioid",
+    "alcohol",
+    "gabapentinoid",
+    "stimulant",
+    "ghb",
+    "ketamine",
+    "xylazine",
+    "cannabis",
+    "other",
 ]
 Risk = Literal["dangerous", "caution", "low-known-risk", "unknown"]
 RISKS = ("dangerous", "caution", "low-known-risk", "unknown")
@@ -40,6 +51,8 @@ class Strict(BaseModel):
 class Source(Strict):
     title: str = Field(..., min_length=1)
     url: str
+    # For time-limited sources (a RADAR alert, say): `blether content check` warns once past.
+    valid_until: dt.date | None = None
 
     @validator("url")
     def _https(cls, url: str) -> str:  # noqa: N805 - pydantic validators take cls
@@ -101,20 +114,52 @@ class Topic(BaseModel):
         allow_mutation = False
 
 
+def _text_words(value: object) -> object:
+    """YAML reads a bare on, off, yes, no, y or n as true/false: ask for quotes instead."""
+    for word in value if isinstance(value, list) else [value]:
+        if isinstance(word, bool):
+            raise ValueError("a word YAML reads as yes/no (on, off, yes, no, y, n) needs quotes")
+    return value
+
+
 class Substance(Strict):
     name: str = Field(..., min_length=1)
     substance_class: SubstanceClass = Field(..., alias="class")
     names: list[str] = Field(..., min_items=1)
+    # Names that are also ordinary words or first names ("billy", "charlie", "blue"): they
+    # count only next to a drug word or another substance, never by a loose typo match.
+    # The substance's own `name` may be listed here too ("crack", "spice").
+    needs_context: list[str] = []
+
+    @validator("name", "names", "needs_context", pre=True)
+    def _words_are_text(cls, value: object) -> object:  # noqa: N805
+        return _text_words(value)
+
+    @root_validator(skip_on_failure=True)
+    def _context_names_apart(cls, values: dict) -> dict:  # noqa: N805
+        plain = {n.lower().strip() for n in values["names"]}
+        both = [n for n in values["needs_context"] if n.lower().strip() in plain]
+        if both:
+            raise ValueError(f"'{both[0]}' is in both names and needs_context: keep one")
+        return values
 
 
 class SubstanceFile(Strict):
+    # Words just before a `needs_context` name that show it means a drug ("took", "some").
+    context_words: list[str] = []
+    # Words that may join a `needs_context` name to another substance ("and", "wae").
+    joining_words: list[str] = []
     substances: list[Substance] = Field(..., min_items=1)
+
+    @validator("context_words", "joining_words", pre=True)
+    def _words_are_text(cls, value: object) -> object:  # noqa: N805
+        return _text_words(value)
 
     @validator("substances")
     def _unique_names(cls, substances: list[Substance]) -> list[Substance]:  # noqa: N805
         owner: dict[str, str] = {}
         for substance in substances:
-            for name in [substance.name, *substance.names]:
+            for name in [substance.name, *substance.names, *substance.needs_context]:
                 key = name.lower().strip()
                 if key in owner and owner[key] != substance.name:
                     raise ValueError(
@@ -122,34 +167,6 @@ class SubstanceFile(Strict):
                     )
                 owner[key] = substance.name
         return substances
-
-
-class SafetyPattern(Strict):
-    """A regular expression over normalised lower-case text, proven by its own examples."""
-
-    pattern: str
-    examples: list[str] = Field(..., min_items=1)
-
-    @root_validator(skip_on_failure=True)
-    def _compiles_and_matches(cls, values: dict) -> dict:  # noqa: N805
-        try:
-            compiled = re.compile(values["pattern"], re.IGNORECASE)
-        except re.error as error:
-            raise ValueError(f"pattern does not compile: {error}") from error
-        for example in values["examples"]:
-            if not compiled.search(normalise(example).lower()):
-                raise ValueError(f"pattern does not match its own example '{example}'")
-        return values
-
-
-class SafetyGroup(Strict):
-    patterns: list[SafetyPattern] = Field(..., min_items=1)
-    not_if: list[SafetyPattern] = []
-
-
-class SafetyFile(Strict):
-    emergency_overdose: SafetyGroup
-    crisis_self_harm: SafetyGroup
 
 
 class RiskChange(Strict):
@@ -181,6 +198,10 @@ class CombinationFile(Reviewed):
     class_names: dict[str, str]
     risk_labels: dict[Risk, str]
     unknown_note: str
+    # When more mixes were named than fit in one answer: the line under the notes ({count} is
+    # how many are left) and the button that shows the rest. Dangerous mixes are always shown.
+    more_pairs: str = "And {count} more from what you named."
+    more_button: str = Field("Show the other mixes", max_length=30)
     pairs: list[Combination]
 
     @validator("class_names")
@@ -314,7 +335,7 @@ class MenuFile(Strict):
 
 
 class BridgeFile(Strict):
-    """Short texts the Telegram bridge says itself, without asking Rasa."""
+    """Short texts the Telegram bridge says itself, without asking Rasa, and the danger check."""
 
     welcome: str
     privacy_note: str
@@ -328,11 +349,30 @@ class BridgeFile(Strict):
     forget_no: str = Field(..., max_length=30)
     forgotten: str
     forget_cancelled: str
+    # Asked, with Yes / No buttons, when only the language model thinks someone may be in danger
+    # and it is not sure (blether/safety_check.py).
+    danger_check: str = Field(..., max_length=200)
+    danger_check_yes: str = Field(..., max_length=30)
+    danger_check_no: str = Field(..., max_length=30)
+    # After "No", when Blether cannot tell what else the message was about; the menu follows.
+    danger_check_no_guess: str
 
     @validator("forgotten")
     def _count_placeholder(cls, text: str) -> str:  # noqa: N805
         if "{count}" not in text:
             raise ValueError("must contain {count}, the number of items deleted")
+        return text
+
+    @validator("danger_check_yes", "danger_check_no", pre=True)
+    def _quoted(cls, text: object) -> object:  # noqa: N805
+        if isinstance(text, bool):
+            raise ValueError("put the words in quotes (YAML reads a bare Yes or No as true/false)")
+        return text
+
+    @validator("danger_check")
+    def _emergency_number(cls, text: str) -> str:  # noqa: N805
+        if "999" not in text:
+            raise ValueError("must contain 999: the check is the only line some people read")
         return text
 
 

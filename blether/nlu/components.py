@@ -22,12 +22,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from blether.content import ContentLibrary
 from blether.content.derived import Derived
 from blether.lexicon import SubstanceLexicon
-from blether.safety import SafetyNet, floor_rules
+from blether.safety import PRIORITY, SafetyNetSource
 from blether.settings import Settings
-from blether.text import normalise
 
 SUBSTANCE_ENTITY = "substance"
 SAFETY_NET_KEY = "safety_net"
+# Set when the classifier's own safety guess gave way to the rules' reading of the message.
+SAFETY_GAVE_WAY_KEY = "safety_gave_way"
 
 
 def _library() -> ContentLibrary:
@@ -36,11 +37,19 @@ def _library() -> ContentLibrary:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class NormalisingTokenizer(WhitespaceTokenizer):
-    """Whitespace tokenizer that first folds look-alike and invisible characters."""
+    """Whitespace tokenizer that first runs the one normaliser (content/language.yml).
+
+    Everything after it in the pipeline (the substance lexicon, the featurisers, the safety
+    net) reads the normalised text, in training and when answering alike.
+    """
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self._source = SafetyNetSource(_library())
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         if attribute == TEXT and isinstance(message.get(TEXT), str):
-            message.set(TEXT, normalise(message.get(TEXT)))
+            message.set(TEXT, self._source.normaliser()(message.get(TEXT)))
         return super().tokenize(message, attribute)
 
 
@@ -92,15 +101,24 @@ class SubstanceExtractor(GraphComponent, EntityExtractorMixin):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyNetClassifier(GraphComponent):
-    """Forces the emergency or crisis intent when a safety pattern matches.
+    """Forces the emergency or crisis intent when a safety rule matches.
 
-    It runs last, after the fallback classifier, so nothing can undo its decision; it only
-    ever adds a safety intent, never removes one the classifier chose.
+    It runs last, after the fallback classifier, so nothing can undo its decision. A rule match
+    always stands. The other way round, when the classifier alone guessed a safety topic and
+    the rules read the message as harmless talk of danger (an idiom, a denial, a question about
+    signs, a past event), the guess gives way to the classifier's best other topic: the rules
+    know those forms better than a classifier trained on a few hundred examples.
     """
 
-    def __init__(self, library: ContentLibrary) -> None:
-        self._net = Derived(library.safety, SafetyNet)
-        self._floor = SafetyNet(floor_rules())
+    def __init__(self, library: ContentLibrary, fallback_threshold: float = 0.3) -> None:
+        self._source = SafetyNetSource(library)
+        self._fallback_threshold = fallback_threshold
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # The FallbackClassifier's threshold in config.yml: a second guess below it is not
+        # an answer, and the message goes to the menu as any unclear message does.
+        return {"fallback_threshold": 0.3}
 
     @classmethod
     def create(
@@ -110,17 +128,32 @@ class SafetyNetClassifier(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SafetyNetClassifier:
-        return cls(_library())
+        return cls(_library(), float(config.get("fallback_threshold", 0.3)))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
 
+    def _give_way(self, message: Message, guessed: dict[str, Any]) -> None:
+        others = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") not in PRIORITY]
+        best = others[0] if others else None
+        if best is not None and float(best.get("confidence", 0)) >= self._fallback_threshold:
+            intent = {"name": best["name"], "confidence": best["confidence"]}
+        else:
+            intent = {"name": "nlu_fallback", "confidence": guessed.get("confidence", 0.0)}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(SAFETY_GAVE_WAY_KEY, {"topic": guessed.get("name")}, add_to_output=True)
+
     def process(self, messages: list[Message]) -> list[Message]:
-        net = self._net.get() or self._floor
+        net = self._source.get()
         for message in messages:
             text = message.get(TEXT)
-            match = net.check(text) if isinstance(text, str) else None
+            # The tokenizer has normalised TEXT already: the normaliser runs once per message.
+            match = net.check_normalised(text) if isinstance(text, str) else None
             if match is None:
+                guessed = message.get(INTENT) or {}
+                topic = guessed.get("name")
+                if topic in PRIORITY and isinstance(text, str) and net.explains_away(text):
+                    self._give_way(message, guessed)
                 continue
             forced = {"name": match.topic, "confidence": 1.0}
             ranking = [forced] + [

@@ -1,0 +1,85 @@
+"""The one normaliser: what every reader of a message (safety net, lexicon, classifier) sees.
+
+Built from `content/language.yml`, which editors own: Scots and texting spellings become standard
+words ("nae breathin" -> "no breathing", "dae masel in" -> "do myself in"), and words one or two
+typos away from the safety vocabulary are corrected ("unconcious" -> "unconscious") with
+rapidfuzz. Apostrophes are dropped so that one spelling of "he's", "hes" and "he s" reaches the
+rules. The result is lower case, one space between tokens, punctuation kept as its own token
+(clauses are cut there). Running it twice changes nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from blether.content.safety_models import LanguageFile
+from blether.text import normalise as fold
+
+# A word (letters, digits, inner apostrophes) or one punctuation mark. Emoji and other
+# symbols are dropped: they carry no words for the rules, and a flood of them costs nothing.
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*|[.!?;,:()\-/&+]")
+# "heeeelp", "pleeease", "noooo": three or more of a letter say the same as one.
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
+# Typos are corrected only in words this long: short words sit one typo from too many others.
+TYPO_MIN_LENGTH = 6
+CACHE_LIMIT = 50_000
+
+
+def allowed_typos(target: str) -> int:
+    return 2 if len(target) >= 9 else 1
+
+
+class Normaliser:
+    def __init__(self, language: LanguageFile) -> None:
+        self._forms = dict(language.forms)
+        self._targets = list(dict.fromkeys(language.typo_targets))
+        self._target_set = frozenset(self._targets)
+        self._keep = frozenset(language.keep)
+        # The same word is corrected the same way every time: remember the answers.
+        self._corrections: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        return self.normalise(text)
+
+    def normalise(self, text: str) -> str:
+        words: list[str] = []
+        for token in _TOKEN.findall(fold(text).lower()):
+            words.append(self.word(token))
+        return " ".join(w for w in words if w)
+
+    def word(self, token: str) -> str:
+        """One token in standard form: the form map first, then the typo pass."""
+        if token in self._forms:
+            return self._forms[token]
+        bare = token.replace("'", "")
+        if bare in self._forms:
+            return self._forms[bare]
+        squeezed = _ELONGATED.sub(r"\1", bare)
+        if squeezed != bare:
+            bare = self._forms.get(squeezed, squeezed)
+        return self._correct(bare)
+
+    def _correct(self, word: str) -> str:
+        if (
+            len(word) < TYPO_MIN_LENGTH
+            or not word.isalpha()
+            or word in self._target_set
+            or word in self._keep
+        ):
+            return word
+        cached = self._corrections.get(word)
+        if cached is None:
+            if len(self._corrections) >= CACHE_LIMIT:
+                self._corrections.clear()  # unbounded input must not mean unbounded memory
+            cached = self._corrections[word] = self._closest(word) or word
+        return cached
+
+    def _closest(self, word: str) -> str | None:
+        best = process.extractOne(word, self._targets, scorer=OSA.distance, score_cutoff=2)
+        if best is None:
+            return None
+        target, distance, _ = best
+        return target if distance <= allowed_typos(target) else None
