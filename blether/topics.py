@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 DIALOGUE = (
     "greet",
     "goodbye",
@@ -47,7 +49,8 @@ PROMPT_ONLY = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
 
 ADVICE_TOPICS: tuple[str, ...] = tuple(t for t in ALL_TOPICS if t not in PROMPT_ONLY)
 
-SUBSTANCE_CLASSES = (
+# The one list of substance classes: content models type fields with it, checks iterate it.
+SubstanceClass = Literal[
     "benzodiazepine",
     "z-drug",
     "opioid",
@@ -59,4 +62,5 @@ SUBSTANCE_CLASSES = (
     "xylazine",
     "cannabis",
     "other",
-)
+]
+SUBSTANCE_CLASSES: tuple[str, ...] = get_args(SubstanceClass)

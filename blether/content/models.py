@@ -10,23 +10,10 @@ from pydantic import BaseModel, Extra, Field, root_validator, validator
 
 from blether.content.safety_models import LanguageFile as LanguageFile  # re-exported
 from blether.content.safety_models import SafetyFile as SafetyFile  # re-exported
-from blether.topics import ALL_TOPICS, SUBSTANCE_CLASSES
+from blether.topics import ALL_TOPICS, SUBSTANCE_CLASSES, SubstanceClass
 
 SUMMARY_LIMIT = 300
 Status = Literal["draft", "approved"]
-SubstanceClass = Literal[
-    "benzodiazepine",
-    "z-drug",
-    "opioid",
-    "alcohol",
-    "gabapentinoid",
-    "stimulant",
-    "ghb",
-    "ketamine",
-    "xylazine",
-    "cannabis",
-    "other",
-]
 Risk = Literal["dangerous", "caution", "low-known-risk", "unknown"]
 RISKS = ("dangerous", "caution", "low-known-risk", "unknown")
 # Pairs that kill most often (MHRA, RADAR): their risk cannot be lowered by an edit alone.
