@@ -25,6 +25,8 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*|[.!?;,:()\-/&+]")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
 # Typos are corrected only in words this long: short words sit one typo from too many others.
 TYPO_MIN_LENGTH = 6
+# "in" itself, "bin", "yin": short words ending in -in are too often real words to guess a g.
+DROPPED_G_MIN_LENGTH = 4
 CACHE_LIMIT = 50_000
 
 
@@ -38,6 +40,7 @@ class Normaliser:
         self._targets = list(dict.fromkeys(language.typo_targets))
         self._target_set = frozenset(self._targets)
         self._keep = frozenset(language.keep)
+        self._in_words = frozenset(language.in_words)
         # The same word is corrected the same way every time: remember the answers.
         self._corrections: dict[str, str] = {}
 
@@ -60,7 +63,19 @@ class Normaliser:
         squeezed = _ELONGATED.sub(r"\1", bare)
         if squeezed != bare:
             bare = self._forms.get(squeezed, squeezed)
-        return self._correct(bare)
+        return self._correct(self._with_g(bare))
+
+    def _with_g(self, word: str) -> str:
+        """Scots and texting drop the g of -ing: "savin", "headin". Real -in words stay."""
+        if (
+            len(word) < DROPPED_G_MIN_LENGTH
+            or not word.endswith("in")
+            or not word.isalpha()
+            or word in self._in_words
+            or word in self._target_set
+        ):
+            return word
+        return self._forms.get(word + "g", word + "g")
 
     def _correct(self, word: str) -> str:
         if (

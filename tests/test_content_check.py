@@ -251,3 +251,10 @@ def test_an_approved_file_may_say_who_reviewed_it(content_dir: Path) -> None:
 
 def test_reading_grade_above_six_is_warned() -> None:
     assert MAX_READING_GRADE == 6
+
+
+def test_a_form_that_hides_a_street_name_is_an_error(content_dir: Path) -> None:
+    # The lexicon reads normalised text: a form that rewrites a street name hides the drug.
+    rewrite(content_dir / "language.yml", "  aw: all\n", "  aw: all\n  vallies: valleys\n")
+    found = [f for f in errors(content_dir) if "'vallies'" in f.message]
+    assert found and "read as 'valleys'" in found[0].message

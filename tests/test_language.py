@@ -83,6 +83,21 @@ def test_an_unquoted_no_is_explained(content_dir: Path) -> None:
 
 def test_a_mapping_that_changes_a_safety_outcome_fails_the_check(content_dir: Path) -> None:
     # "breathin" read as something else would stop "ma pal's nae breathin" being an emergency.
-    rewrite(content_dir / "language.yml", "  breathin: breathing\n", "  breathin: breathless\n")
+    rewrite(content_dir / "language.yml", "  brethin: breathing\n", "  breathin: breathless\n")
     problems = ContentLibrary(content_dir).check()
     assert any("safety.yml" in str(p.path) and "nae breathin" in p.message for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("said", "standard"),
+    [
+        ("savin up ma gabbies", "saving up my gabbies"),
+        ("headin hame", "heading home"),
+        ("the wee yin is greetin", "the wee yin is crying"),
+        ("heroin and gabapentin in ma cabin", "heroin and gabapentin in my cabin"),
+    ],
+)
+def test_a_dropped_g_comes_back_but_real_in_words_stay(
+    normalise: Normaliser, said: str, standard: str
+) -> None:
+    assert normalise(said) == standard

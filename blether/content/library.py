@@ -109,6 +109,8 @@ class ContentLibrary:
             problems += _problems_of(load)
         if not _problems_of(self.safety) and not _problems_of(self.language):
             problems += self._safety_examples()
+        if not _problems_of(self.substances) and not _problems_of(self.language):
+            problems += self._substances_survive_normalising()
         answered = set(PROMPT_ONLY)
         for topic_id in ADVICE_TOPICS:
             found = _problems_of(partial(self.topic, topic_id))
@@ -147,6 +149,35 @@ class ContentLibrary:
         except ContentError as error:
             return error.problems
         return []
+
+    def _substances_survive_normalising(self) -> list[Problem]:
+        """Between files: language.yml must not turn a street name into something else.
+
+        The lexicon reads normalised text, so a name the normaliser changes ("gabapentin" read
+        with a dropped g) would never be found.
+        """
+        from blether.language import Normaliser  # both are built on this library
+        from blether.lexicon import SubstanceLexicon
+
+        lexicon = SubstanceLexicon(self.substances())
+        normalise = Normaliser(self.language())
+        problems = []
+        for substance in self.substances().substances:
+            for name in (substance.name, *substance.names):
+                if name in substance.needs_context:
+                    continue
+                read_as = normalise(name)
+                if not any(m.name == substance.name for m in lexicon.find(read_as)):
+                    problems.append(
+                        Problem(
+                            self.root / "language.yml",
+                            "forms",
+                            f"'{name}' ({substance.name} in substances.yml) is read as "
+                            f"'{read_as}' and no longer found: add it to in_words or keep, "
+                            "or remove the form that changes it",
+                        )
+                    )
+        return problems
 
 
 def _problems_of(load: object) -> list[Problem]:

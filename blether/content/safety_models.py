@@ -31,6 +31,9 @@ class LanguageFile(Strict):
     typo_targets: list[str] = Field(..., min_items=1)
     # Real words one typo away from a target that must be left alone ("conscious").
     keep: list[str] = []
+    # Words that really end in -in ("cabin", "heroin"). Any other word of four letters or more
+    # ending in -in is read with its g back ("savin" -> "saving", "headin" -> "heading").
+    in_words: list[str] = []
 
     @validator("forms", pre=True)
     def _quoted(cls, forms: object) -> object:  # noqa: N805
@@ -60,7 +63,7 @@ class LanguageFile(Strict):
                     )
         return forms
 
-    @validator("typo_targets", "keep", each_item=True)
+    @validator("typo_targets", "keep", "in_words", each_item=True)
     def _one_word(cls, word: str) -> str:  # noqa: N805
         if not WORD.match(word):
             raise ValueError(f"'{word}' must be one lower-case word")
