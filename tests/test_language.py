@@ -83,7 +83,7 @@ def test_an_unquoted_no_is_explained(content_dir: Path) -> None:
 
 def test_a_mapping_that_changes_a_safety_outcome_fails_the_check(content_dir: Path) -> None:
     # "breathin" read as something else would stop "ma pal's nae breathin" being an emergency.
-    rewrite(content_dir / "language.yml", "  brethin: breathing\n", "  breathin: breathless\n")
+    rewrite(content_dir / "language.yml", "  aw: all\n", "  aw: all\n  breathin: breathless\n")
     problems = ContentLibrary(content_dir).check()
     assert any("safety.yml" in str(p.path) and "nae breathin" in p.message for p in problems)
 
