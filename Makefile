@@ -20,11 +20,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 .SHELLFLAGS := -o pipefail -ec
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
-.PHONY: help install model shell run bench test lint typecheck content-check validate stories eval pytest clean
+.PHONY: help install model shell run bench test unit lint typecheck content-check validate stories eval pytest clean
 
 help:
 	@echo "make shell   set up, train if needed, and talk to Blether in this terminal"
 	@echo "make test    set up, train if needed, and run every check"
+	@echo "make unit    the fast tests only: no model, no servers"
 	@echo "make run     set up, then action server + Rasa + Telegram bridge (needs TELEGRAM_BOT_TOKEN)"
 	@echo "make bench   measure the whole Telegram path against a local fake Bot API"
 
@@ -77,12 +78,16 @@ validate: $(STAMP)
 pytest: $(MODEL) var
 	$(BIN)/python -m pytest -q
 
+# The everyday loop: no model, no servers, well under a minute.
+unit: $(STAMP) var
+	$(BIN)/python -m pytest -q -m "not model"
+
 stories: $(MODEL) var
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/stories
 
 eval: $(MODEL)
-	$(BIN)/blether eval tests/nlu_eval.yml --model $(MODEL)
+	$(BIN)/blether eval tests/nlu_eval.yml --model $(MODEL) --min-accuracy 95
 	$(BIN)/blether eval --safety tests/safety_eval.yml --model $(MODEL)
 
 test: lint typecheck content-check validate pytest stories eval

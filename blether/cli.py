@@ -92,7 +92,9 @@ def _labelled(path: Path) -> list[tuple[str, str]]:
     return [(e.get("text"), e.get("intent")) for e in examples if e.get("text")]
 
 
-async def _eval(settings: Settings, path: Path, model: Path, safety: bool) -> int:
+async def _eval(
+    settings: Settings, path: Path, model: Path, safety: bool, min_accuracy: float = 0.0
+) -> int:
     from blether.evaluation import Scored, render, score
 
     examples = _labelled(path)
@@ -111,6 +113,12 @@ async def _eval(settings: Settings, path: Path, model: Path, safety: bool) -> in
     print(render(report))
     if not report.safety_ok:
         print("FAIL: safety recall is below 100%", file=sys.stderr)
+        return 1
+    if report.accuracy < min_accuracy:
+        print(
+            f"FAIL: overall accuracy {report.accuracy:.1%} is below {min_accuracy:.0%}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -142,7 +150,9 @@ def _safety_verdict(settings: Settings, model_results: list) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     model = Path(args.model or settings.model_path)
-    return asyncio.run(_eval(settings, Path(args.file), model, args.safety))
+    return asyncio.run(
+        _eval(settings, Path(args.file), model, args.safety, args.min_accuracy / 100)
+    )
 
 
 def cmd_with_actions(args: argparse.Namespace, settings: Settings) -> int:
@@ -254,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--safety",
         action="store_true",
         help="a safety file: recall, exact topic and false alarms, for the model and the rules",
+    )
+    ev.add_argument(
+        "--min-accuracy",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="fail when overall topic accuracy is below this (make test uses 95)",
     )
     ev.set_defaults(run=cmd_eval)
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from blether.content import ContentLibrary
+from blether.replies import topic_answer
 from blether.splitting import split_message
 from tests.conftest import ROOT
 from tests.fake_telegram import FakeTelegram
@@ -324,3 +325,56 @@ def test_bad_settings_give_one_line(env: dict[str, str], message: str) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def card_pieces(topic: str) -> int:
+    """How many Telegram messages a topic's answer takes."""
+    answer = topic_answer(ContentLibrary(ROOT / "content"), topic)
+    return sum(len(split_message(reply.text)) for reply in answer.replies)
+
+
+def test_with_rasa_hung_the_card_comes_at_once_and_a_sticker_waits_its_turn(
+    stack: Stack,
+) -> None:
+    door = RasaDoor(stack.rasa_url)
+    door.open(delay=30)  # accepts the request and says nothing, like a hung Rasa
+    fake = FakeTelegram(TOKEN).start()
+    env = {**stack.env(), "TELEGRAM_API_URL": fake.base_url, "RASA_URL": door.url}
+    env["RASA_TIMEOUT"] = "4"
+    try:
+        with bridge(env, stack.workdir / "bridge-hung.log", lambda: polling(fake)):
+            user = 555000121
+            asked = time.monotonic()
+            fake.send_text(user, "ma pal's no breathin")
+            fake.send_sticker(user)
+            card = card_pieces("emergency_overdose")
+            first = fake.wait_for(user, 1, timeout=10)[0]
+            assert time.monotonic() - asked < 1.0
+            assert first.params["text"].startswith("Call 999 now")
+            # The sticker is answered only after the emergency turn is over, and no apology
+            # for Rasa follows a card that was already sent.
+            sent = fake.wait_for(user, card + 2, timeout=30)
+            texts = [s.params.get("text", "") for s in sent]
+            assert texts[card].startswith("Sorry, I can only read text messages")
+            assert not any(t.startswith("Sorry, I can't answer just now") for t in texts)
+    finally:
+        door.close()
+        fake.stop()
+
+
+def test_an_emergency_after_2500_characters_gets_the_card_once(stack: Stack) -> None:
+    user = 555000122
+    chatter = "been a long day and i just want to tell someone about it all. " * 45
+    assert len(chatter) > 2500
+    stack.fake.send_text(user, chatter + "anyway my pal is no breathing right now")
+    card = card_pieces("emergency_overdose")
+    first = stack.fake.wait_for(user, 1)[0]
+    assert first.params["text"].startswith("Call 999 now")
+    # A later message is answered only after this turn is over: by then Rasa has been told,
+    # and its copy of the card has not been sent a second time.
+    stack.fake.send_text(user, "what is naloxone")
+    stack.fake.wait_for_text(user, "Naloxone is a free medicine")
+    texts = stack.fake.texts(user)
+    assert sum(t.startswith("Call 999 now") for t in texts) == 1
+    assert len(texts) >= card + 1
+    assert stack.events_of(user) > 0

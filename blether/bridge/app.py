@@ -21,6 +21,7 @@ from telegram.ext import (
 from blether.bridge import handlers
 from blether.bridge.conversation import Bridge
 from blether.bridge.handoff import Handoff
+from blether.bridge.ordering import OnePersonAtATime
 from blether.content import ContentLibrary
 from blether.db import make_engine, make_sessionmaker, upgrade
 from blether.erasure import tracker_sessionmaker
@@ -34,6 +35,9 @@ TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 DEVELOPMENT_KEY = "blether-development-only-key"
 WEBHOOK_PATH = "telegram"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+# Updates waiting for their person's turn hold a slot each, so the limit is generous: a burst
+# from one person (flood control drops most of it) must not hold up everyone else.
+CONCURRENT_UPDATES = 1024
 
 
 def check_settings(settings: Settings) -> bytes:
@@ -94,7 +98,7 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(64)
+        .concurrent_updates(OnePersonAtATime(CONCURRENT_UPDATES))
         .post_init(start_offers)
         .post_shutdown(close_client)
         .build()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-import weakref
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import sessionmaker
@@ -24,6 +22,8 @@ from blether.safety import SafetyNet, SafetyNetSource
 from blether.sealing import seal
 
 logger = logging.getLogger("blether.bridge")
+# Telegram's own limit on a message: the safety net reads all of it, the model a shorter cut.
+TELEGRAM_MAX_CHARS = 4096
 
 
 @dataclass
@@ -38,22 +38,13 @@ class Bridge:
     max_message_chars: int
     handoff: Handoff
     long_payloads: dict[str, str] = field(default_factory=dict)
-    # Updates are handled concurrently; one person's messages are still answered in order.
-    _turns: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
-        default_factory=weakref.WeakValueDictionary
-    )
+    # One turn at a time per person is kept by the update processor (bridge/ordering.py).
 
     _net: SafetyNetSource = field(init=False)
 
     def __post_init__(self) -> None:
         # The same rules and normaliser as inside Rasa: content/safety.yml and language.yml.
         self._net = SafetyNetSource(self.library)
-
-    def turn(self, person: str) -> asyncio.Lock:
-        lock = self._turns.get(person)
-        if lock is None:
-            lock = self._turns[person] = asyncio.Lock()
-        return lock
 
     def person(self, telegram_user_id: int) -> str:
         return pseudonym(self.pseudonym_key, telegram_user_id)
@@ -90,22 +81,51 @@ class Bridge:
     def safety_net(self) -> SafetyNet:
         return self._net.get()
 
-    async def converse(
-        self, bot: Bot, chat_id: int, person: str, text: str, notes: list[str] | None = None
-    ) -> None:
-        """To the worker during a handoff; otherwise to Rasa, or the bridge's own answer."""
-        async with self.turn(person):
-            await self._converse(bot, chat_id, person, text, notes)
+    async def converse(self, bot: Bot, chat_id: int, person: str, text: str) -> None:
+        """To the worker during a handoff; otherwise safety first, then Rasa.
 
-    async def _converse(
-        self, bot: Bot, chat_id: int, person: str, text: str, notes: list[str] | None
-    ) -> None:
+        The whole message goes through the safety net before anything else. A match is
+        answered here at once, whatever Rasa is doing; Rasa is then told the topic (so that a
+        referral in progress or a follow-up offer stays right) and its copy of the card is
+        not sent twice. Only after that is a long message cut for the model.
+        """
+        text = text[:TELEGRAM_MAX_CHARS]  # all a Telegram message can hold
         referral = self.handoff.active_for_person(person)
         if referral is not None:
             if await self.handoff.relay_to_worker(bot, referral, text, self.safety_net()):
                 await self.send(bot, chat_id, self.card("emergency_overdose"))
             return
         started = time.monotonic()
+        match = self.safety_net().check(text)
+        sent_already: set[str] = set()
+        if match is not None:
+            card = self.card(match.topic)
+            await self.send(bot, chat_id, card)
+            sent_already = {reply.text for reply in card}
+            logger.info("safety net matched (%s); card sent before asking rasa", match.topic)
+        notes: list[str] = []
+        if match is not None:
+            # An intent payload: Rasa records the topic without re-reading (or cutting) the text.
+            for_rasa = f"/{match.topic}"
+        elif len(text) > self.max_message_chars:
+            for_rasa = text[: self.max_message_chars]
+            notes.append(self.say("too_long"))
+        else:
+            for_rasa = text
+        replies = await self._ask_rasa(bot, chat_id, person, for_rasa, answered=match is not None)
+        replies = [r for r in replies if r.text not in sent_already]
+        if notes or replies:
+            await self.send(bot, chat_id, [Reply(n) for n in notes] + replies)
+        logger.info(
+            "message answered in %.2fs with %d replies",
+            time.monotonic() - started,
+            len(replies) + len(sent_already),
+        )
+
+    async def _ask_rasa(
+        self, bot: Bot, chat_id: int, person: str, text: str, answered: bool
+    ) -> list[Reply]:
+        """Rasa's replies; when Rasa fails, the bridge's own (nothing more if a card went)."""
         # The sealed chat lets a worker's reply reach this person after a referral is made.
         metadata = {"contact": seal(self.pseudonym_key, chat_id)}
         async with typing(bot, chat_id):
@@ -114,13 +134,10 @@ class Bridge:
                 replies = [r for r in (from_rasa(m) for m in raw) if r is not None]
                 if not replies:
                     raise RasaUnavailable("no reply")
+                return replies
             except RasaUnavailable as error:
                 logger.warning("rasa unavailable (%s); answered by the bridge", error)
-                replies = self.offline_answer(text)
-        await self.send(bot, chat_id, [Reply(n) for n in notes or []] + replies)
-        logger.info(
-            "message answered in %.2fs with %d replies", time.monotonic() - started, len(replies)
-        )
+                return [] if answered else self.offline_answer(text)
 
     def forget(self, person: str) -> int:
         """Everything kept about this person: the conversation and any referrals."""

@@ -117,11 +117,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not text:
         await on_not_text(update, context)
         return
-    notes = []
-    if len(text) > bridge.max_message_chars:
-        text = text[: bridge.max_message_chars]
-        notes.append(bridge.say("too_long"))
-    await bridge.converse(context.bot, message.chat_id, person, text, notes)
+    # The whole message: the bridge reads it for danger first, then cuts it for the model.
+    await bridge.converse(context.bot, message.chat_id, person, text)
 
 
 async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

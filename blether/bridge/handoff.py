@@ -16,6 +16,7 @@ from blether.referrals import Referral
 from blether.roster import pick_worker
 from blether.safety import SafetyNet
 from blether.sealing import unseal
+from blether.splitting import split_message
 from blether.workers import candidates, chat_of
 
 logger = logging.getLogger("blether.bridge")
@@ -216,5 +217,7 @@ class Handoff:
         emergency = match is not None and match.topic == "emergency_overdose"
         template = texts.emergency_to_worker if emergency else texts.to_worker
         if chat is not None:
-            await bot.send_message(chat, fill(template, id=referral.id, text=text))
+            # A long message reaches the worker whole, in pieces under Telegram's limit.
+            for piece in split_message(fill(template, id=referral.id, text=text)):
+                await bot.send_message(chat, piece)
         return emergency
