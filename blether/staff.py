@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
-from blether import referrals
+from blether import inbox, referrals
 from blether.content import ContentLibrary
 from blether.db import make_engine, make_sessionmaker, upgrade
 from blether.erasure import purge_events_before, tracker_sessionmaker
@@ -95,6 +95,8 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     cutoff = referrals.utc_now() - dt.timedelta(days=args.older_than)
     with _sessions(settings).begin() as session:
         referral_rows = referrals.purge_finished(session, cutoff)
+        # Ids of answered updates are kept a day only, whatever --older-than says.
+        inbox.purge_answered(session, referrals.utc_now())
     with tracker_sessionmaker(settings.tracker_url).begin() as session:
         event_rows = purge_events_before(session, cutoff.timestamp())
     print(

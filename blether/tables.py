@@ -56,3 +56,18 @@ referral_events = sa.Table(
     sa.Column("worker_id", sa.String(64), nullable=True),
     sa.Column("note", sa.String(200), nullable=True),
 )
+
+# Every Telegram update, stored before it is acknowledged and handled from here. `payload` is
+# the update sealed with the pseudonym key (it holds the message text and Telegram ids); it and
+# `person` are cleared as soon as the update is answered, leaving only the id, so that a copy
+# Telegram sends again is recognised and dropped. Answered ids are purged after a day.
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("person", sa.String(64), nullable=True, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("payload", sa.Text, nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True, index=True),
+)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import sessionmaker
 
 from blether.content import ContentLibrary
+from blether.db import downgrade, make_engine, make_sessionmaker, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "blether.tar.gz"
+# The local PostgreSQL every machine runs (CI included), trust auth.
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
@@ -37,3 +42,17 @@ def rewrite(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app_sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker]:
+    """The app database at the newest migration, on SQLite and on the local PostgreSQL."""
+    url = f"sqlite:///{tmp_path}/app.db" if request.param == "sqlite" else POSTGRES_URL
+    if request.param == "postgresql":
+        downgrade(url)
+    upgrade(url)
+    engine = make_engine(url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+    if request.param == "postgresql":
+        downgrade(url)

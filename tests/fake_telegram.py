@@ -46,7 +46,12 @@ class FakeTelegram:
         self.calls: list[Sent] = []
         self.webhook_url = ""
         self._updates: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        self._pushed: dict[int, dict[str, Any]] = {}
+        # Copies Telegram sends again (it does after a timeout), whatever the offset says.
+        self._again: list[dict[str, Any]] = []
+        # Telegram never reuses an update id; fakes started one after another in a test run
+        # (sharing one app database) must not either.
+        self._update_ids = itertools.count(time.time_ns() // 1_000_000 % 2_000_000_000)
         self._message_ids = itertools.count(1000)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -106,7 +111,8 @@ class FakeTelegram:
     def _push(self, update: dict[str, Any]) -> int:
         with self._lock:
             update_id = next(self._update_ids)
-            self._updates.append({"update_id": update_id, **update})
+            self._pushed[update_id] = {"update_id": update_id, **update}
+            self._updates.append(self._pushed[update_id])
         if self._loop and self._new_update:
             self._loop.call_soon_threadsafe(self._new_update.set)
         return update_id
@@ -178,6 +184,13 @@ class FakeTelegram:
         return {"update_id": next(self._update_ids), "message": self.message(user_id, text)}
 
     # ---- what the bot did --------------------------------------------------------------
+    def deliver_again(self, update_id: int) -> None:
+        """Send an update a second time, as Telegram does when it thinks it was not received."""
+        with self._lock:
+            self._again.append(self._pushed[update_id])
+        if self._loop and self._new_update:
+            self._loop.call_soon_threadsafe(self._new_update.set)
+
     def sent(self, chat_id: int, method: str = "sendMessage") -> list[Sent]:
         with self._lock:
             return [
@@ -238,7 +251,8 @@ class FakeTelegram:
         while True:
             with self._lock:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
-                pending = list(self._updates[:100])
+                pending = list(self._updates[:100]) + self._again
+                self._again = []
             if pending or time.monotonic() >= deadline:
                 return pending
             self._new_update.clear()

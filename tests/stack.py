@@ -110,22 +110,26 @@ def rasa_server(
         log.close()
 
 
+def spawn_bridge(env: dict[str, str], log_path: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+    """A bridge process writing to its own log; the caller waits for it and stops it."""
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the file
+        return subprocess.Popen(
+            [sys.executable, "-m", "blether.cli", "telegram"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 @contextmanager
 def bridge(env: dict[str, str], log_path: Path, ready: callable) -> Iterator[subprocess.Popen]:  # type: ignore[valid-type,type-arg]
-    log = open(log_path, "ab")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "blether.cli", "telegram"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = spawn_bridge(env, log_path)
     try:
         wait_until(ready, 60, "bridge", process)
         yield process
     finally:
         stop(process)
-        log.close()
 
 
 @dataclass
@@ -144,14 +148,7 @@ class Stack:
         assert self.bridge_process is not None
         stop(self.bridge_process)
         started = sum(c.method == "deleteWebhook" for c in self.fake.calls)
-        log = open(self.workdir / "bridge.log", "ab")  # noqa: SIM115 - the process owns it
-        self.bridge_process = subprocess.Popen(
-            [sys.executable, "-m", "blether.cli", "telegram"],
-            cwd=ROOT,
-            env={**os.environ, **self.env()},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        self.bridge_process = spawn_bridge(self.env(), self.workdir / "bridge.log")
         wait_until(
             lambda: sum(c.method == "deleteWebhook" for c in self.fake.calls) > started,
             60,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +22,16 @@ from blether.replies import topic_answer
 from blether.splitting import split_message
 from tests.conftest import ROOT
 from tests.fake_telegram import FakeTelegram
-from tests.stack import TOKEN, Stack, bridge, free_port, full_stack, polling
+from tests.stack import (
+    TOKEN,
+    Stack,
+    bridge,
+    free_port,
+    full_stack,
+    polling,
+    spawn_bridge,
+    wait_until,
+)
 
 pytestmark = pytest.mark.model
 LONG_PARAGRAPH = "Benzos slow the brain and body. " * 40
@@ -284,7 +294,7 @@ def test_webhook_mode_checks_the_secret(stack: Stack) -> None:
 
 
 def test_no_telegram_id_in_logs_or_tracker_events(stack: Stack) -> None:
-    ids = [str(555000100 + i) for i in range(1, 13)]
+    ids = [str(555000100 + i) for i in range(1, 30)]  # every user in this module
     for log in stack.workdir.glob("*.log"):
         text = log.read_text(errors="replace")
         assert not [i for i in ids if i in text], log.name
@@ -378,3 +388,83 @@ def test_an_emergency_after_2500_characters_gets_the_card_once(stack: Stack) -> 
     assert sum(t.startswith("Call 999 now") for t in texts) == 1
     assert len(texts) >= card + 1
     assert stack.events_of(user) > 0
+
+
+def test_an_update_sent_twice_is_answered_once_in_polling(stack: Stack) -> None:
+    user = 555000123
+    update_id = stack.fake.send_text(user, "what is naloxone")
+    stack.fake.wait_for_text(user, "Naloxone is a free medicine")
+    stack.fake.deliver_again(update_id)
+    stack.fake.send_text(user, "thanks")
+    stack.fake.wait_for(user, len(stack.fake.sent(user)) + 1)
+    time.sleep(1)  # time for a wrongly handled copy to show
+    texts = stack.fake.texts(user)
+    assert sum(t.startswith("Naloxone is a free medicine") for t in texts) == 1
+
+
+def test_an_update_posted_twice_to_the_webhook_is_answered_once(stack: Stack) -> None:
+    fake = FakeTelegram(TOKEN).start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    secret = {"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
+    env = {
+        **stack.env(),
+        "TELEGRAM_API_URL": fake.base_url,
+        "TELEGRAM_WEBHOOK_URL": url,
+        "TELEGRAM_WEBHOOK_SECRET": "right-secret",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "DATABASE_URL": f"sqlite:///{stack.workdir}/app-webhook-twice.db",
+    }
+    try:
+        with bridge(
+            env, stack.workdir / "bridge-webhook-twice.log", lambda: fake.webhook_url == url
+        ):
+            user = 555000124
+            update = fake.update_json(user, "/emergency")
+            assert httpx.post(url, json=update, headers=secret).status_code == 200
+            assert httpx.post(url, json=update, headers=secret).status_code == 200
+            fake.wait_for(user, 1)
+            time.sleep(1.5)
+            assert len(fake.sent(user)) == 1
+            broken = httpx.post(
+                url, content=b"{not json", headers={**secret, "Content-Type": "application/json"}
+            )
+            assert broken.status_code == 400
+    finally:
+        fake.stop()
+
+
+def test_after_kill_9_mid_burst_every_stored_update_is_answered(stack: Stack) -> None:
+    fake = FakeTelegram(TOKEN).start()
+    env = {
+        **stack.env(),
+        "TELEGRAM_API_URL": fake.base_url,
+        "BLETHER_FLOOD_LIMIT": "100",
+        "DATABASE_URL": f"sqlite:///{stack.workdir}/app-crash.db",
+    }
+    log = stack.workdir / "bridge-crash.log"
+    first = spawn_bridge(env, log)
+    try:
+        wait_until(lambda: polling(fake), 60, "bridge", first)
+        user = 555000125
+        for _ in range(30):
+            fake.send_text(user, "what is naloxone")
+        fake.wait_for_text(user, "Naloxone is a free medicine")
+        first.send_signal(signal.SIGKILL)  # no chance to tidy up
+        first.wait()
+        answered_before = sum(t.startswith("Naloxone is") for t in fake.texts(user))
+        assert answered_before < 30
+        with bridge(env, log, lambda: polling(fake)):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if sum(t.startswith("Naloxone is") for t in fake.texts(user)) >= 30:
+                    break
+                time.sleep(0.2)
+            time.sleep(1)
+            answered = sum(t.startswith("Naloxone is") for t in fake.texts(user))
+            # Every message once; at most the one in hand at the kill is answered again.
+            assert 30 <= answered <= 31, (answered_before, answered)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        fake.stop()

@@ -12,10 +12,9 @@ import sqlalchemy as sa
 
 from blether.db import downgrade, make_engine
 from blether.pseudonym import pseudonym
-from tests.conftest import ROOT
+from tests.conftest import POSTGRES_URL, ROOT
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.stack import KEY, Stack, full_stack
-from tests.test_tracker_store import POSTGRES_URL
 
 pytestmark = pytest.mark.model
 SAM, JO, ALI, STRANGER = 777000001, 777000002, 777000003, 888000001

@@ -13,8 +13,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 
 from blether.erasure import erase_conversation, tracker_sessionmaker
-from tests.conftest import ROOT
-from tests.test_tracker_store import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, ROOT
 
 
 def test_compose_publishes_no_rasa_or_action_port_and_keeps_secrets_out() -> None:

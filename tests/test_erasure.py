@@ -12,7 +12,7 @@ from rasa.shared.core.events import UserUttered
 
 from blether.erasure import count_events, erase_conversation, tracker_sessionmaker
 from blether.tracker_store import BletherTrackerStore
-from tests.test_tracker_store import POSTGRES_URL
+from tests.conftest import POSTGRES_URL
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,27 +12,18 @@ from sqlalchemy.orm import sessionmaker
 from blether import referrals
 from blether.cli import main
 from blether.content import ContentLibrary
-from blether.db import downgrade, make_engine, make_sessionmaker, upgrade
+from blether.db import make_engine, make_sessionmaker, upgrade
 from blether.referral_flow import make_referral, normalise_urgency
 from blether.tables import referral_events
 from blether.tables import referrals as referral_table
 from tests.conftest import ROOT
-from tests.test_tracker_store import POSTGRES_URL
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)  # a Monday, 10:00 in London
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker]:
-    url = f"sqlite:///{tmp_path}/app.db" if request.param == "sqlite" else POSTGRES_URL
-    if request.param == "postgresql":
-        downgrade(url)
-    upgrade(url)
-    engine = make_engine(url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
-    if request.param == "postgresql":
-        downgrade(url)
+@pytest.fixture
+def sessions(app_sessions: sessionmaker) -> sessionmaker:
+    return app_sessions
 
 
 def new(session, person: str = "tg-person", **kw) -> int:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from blether.cli import main
 from blether.db import downgrade, make_engine, make_sessionmaker, upgrade
 from blether.served import record_served, render_served, served_since
-from tests.test_tracker_store import POSTGRES_URL
+from tests.conftest import POSTGRES_URL
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

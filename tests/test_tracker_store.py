@@ -13,8 +13,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 
 from blether.sql_url import sql_store_arguments
 from blether.tracker_store import BletherTrackerStore
-
-POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.conftest import POSTGRES_URL
 
 
 def test_url_is_split_for_rasa(tmp_path: Path) -> None:

@@ -21,7 +21,9 @@ from telegram.ext import (
 from blether.bridge import handlers
 from blether.bridge.conversation import Bridge
 from blether.bridge.handoff import Handoff
+from blether.bridge.intake import Intake
 from blether.bridge.ordering import OnePersonAtATime
+from blether.bridge.webhook import run_webhook
 from blether.content import ContentLibrary
 from blether.db import make_engine, make_sessionmaker, upgrade
 from blether.erasure import tracker_sessionmaker
@@ -82,8 +84,12 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
     library = ContentLibrary(settings.content_dir)
     handoff = Handoff(library, app_sessions, key, dt.timedelta(seconds=settings.offer_timeout))
     background: list[asyncio.Task] = []
+    intake = Intake(app_sessions, key)
 
-    async def start_offers(app: Application) -> None:
+    async def start(app: Application) -> None:
+        # Before polling or the webhook start: what was stored and never answered goes first.
+        bridge: Bridge = app.bot_data[handlers.BRIDGE_KEY]
+        await intake.replay_pending(app.bot, lambda: bridge.say("delayed"))
         background.append(asyncio.create_task(offer_loop(app, handoff, settings.handoff_poll)))
 
     async def close_client(_: Application) -> None:
@@ -98,8 +104,9 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(OnePersonAtATime(CONCURRENT_UPDATES))
-        .post_init(start_offers)
+        .update_queue(intake.queue)
+        .concurrent_updates(OnePersonAtATime(CONCURRENT_UPDATES, after=intake.answered))
+        .post_init(start)
         .post_shutdown(close_client)
         .build()
     )
@@ -153,12 +160,13 @@ def run(settings: Settings) -> None:
         logger.info(
             "starting in webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port
         )
-        application.run_webhook(
+        run_webhook(
+            application,
             listen=settings.webhook_listen,
             port=settings.webhook_port,
-            url_path=WEBHOOK_PATH,
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
+            path=WEBHOOK_PATH,
+            url=settings.webhook_url,
+            secret=settings.webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
         )
     else:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import sessionmaker
 from telegram import Bot
 
-from blether import referrals
+from blether import inbox, referrals
 from blether.bridge.delivery import from_rasa, send_replies, typing
 from blether.bridge.handoff import Handoff
 from blether.content import ContentError, ContentLibrary
@@ -140,9 +140,10 @@ class Bridge:
                 return [] if answered else self.offline_answer(text)
 
     def forget(self, person: str) -> int:
-        """Everything kept about this person: the conversation and any referrals."""
+        """Everything kept about this person: the conversation, referrals, unanswered updates."""
         with self.tracker_sessions.begin() as session:
             erased = erase_conversation(session, person)
         with self.handoff.sessions.begin() as session:
             erased += referrals.erase_person(session, person)
+            erased += inbox.erase_person(session, person)
         return erased

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -36,8 +36,14 @@ class OnePersonAtATime(BaseUpdateProcessor):
     asyncio.Lock wakes its waiters first come, first served.
     """
 
-    def __init__(self, max_concurrent_updates: int) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        after: Callable[[object], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        # Called when an update's turn is over, handled or failed (the inbox marks it answered).
+        self._after = after
         # Locks disappear with the last update that holds or waits for them.
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -49,11 +55,15 @@ class OnePersonAtATime(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         sender = sender_of(update)
-        if sender is None:
-            await coroutine
-            return
-        async with self.lock_for(sender):
-            await coroutine
+        try:
+            if sender is None:
+                await coroutine
+            else:
+                async with self.lock_for(sender):
+                    await coroutine
+        finally:
+            if self._after is not None:
+                await self._after(update)
 
     async def initialize(self) -> None:
         """Nothing to set up: locks are made on demand."""

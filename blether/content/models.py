@@ -331,6 +331,8 @@ class BridgeFile(Strict):
     slow_down: str
     too_long: str
     unavailable: str
+    # Before answering messages that waited in the inbox (a restart) for over a minute.
+    delayed: str
     forget_confirm: str
     forget_yes: str = Field(..., max_length=30)
     forget_no: str = Field(..., max_length=30)
