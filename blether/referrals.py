@@ -4,22 +4,54 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from blether.tables import referral_events, referrals
+from blether.tables import outbox, referral_events, referrals
+
+
+class Status(str, Enum):
+    """Where a referral is. Stored as its value; compares equal to it."""
+
+    NEW = "new"  # made, waiting for its worker to be on duty
+    OFFERED = "offered"  # offered to a worker, waiting for Accept or Decline
+    ACCEPTED = "accepted"  # a live handoff: messages are relayed both ways
+    CLOSED = "closed"
+    DECLINED = "declined"  # nobody could take it
+    EXPIRED = "expired"  # offered, unanswered, and nobody else on duty
+
+    def __str__(self) -> str:
+        return self.value
+
 
 NEW, OFFERED, ACCEPTED, CLOSED, DECLINED, EXPIRED = (
-    "new",
-    "offered",
-    "accepted",
-    "closed",
-    "declined",
-    "expired",
+    Status.NEW,
+    Status.OFFERED,
+    Status.ACCEPTED,
+    Status.CLOSED,
+    Status.DECLINED,
+    Status.EXPIRED,
 )
 OPEN = (NEW, OFFERED, ACCEPTED)
 FINISHED = (CLOSED, DECLINED, EXPIRED)
+# Every change a referral may make. NEW -> NEW is a new worker chosen; a finished referral
+# never changes again.
+ALLOWED: dict[Status, frozenset[Status]] = {
+    NEW: frozenset({NEW, OFFERED, CLOSED, DECLINED, EXPIRED}),
+    OFFERED: frozenset({NEW, ACCEPTED, CLOSED, DECLINED, EXPIRED}),
+    ACCEPTED: frozenset({CLOSED}),
+    CLOSED: frozenset(),
+    DECLINED: frozenset(),
+    EXPIRED: frozenset(),
+}
+
+
+class NotAllowed(ValueError):
+    """A change the state machine does not allow (a bug, not a race)."""
+
+
 URGENCIES = ("today", "this_week", "whenever")
 
 
@@ -106,7 +138,7 @@ def create(
         sa.insert(referrals).values(
             person=person,
             contact=contact,
-            status=NEW,
+            status=NEW.value,
             urgency=urgency,
             area=area,
             topic=topic,
@@ -116,7 +148,7 @@ def create(
         )
     )
     referral_id = int(result.inserted_primary_key[0])
-    _audit(session, referral_id, now, None, NEW, None, "referral made")
+    _audit(session, referral_id, now, None, NEW.value, None, "referral made")
     return referral_id
 
 
@@ -133,25 +165,45 @@ def change(
     *,
     worker_id: str | None = None,
     note: str | None = None,
-) -> Referral:
+    expect: str | None = None,
+) -> Referral | None:
+    """Move a referral on, with an audit row; None if it is no longer in `expect`.
+
+    The update is conditional (`WHERE id = ? AND status = ?`), so two bridges, or a worker's
+    tap and an offer pass, cannot both move the same referral: the second finds it changed and
+    gets None. Without `expect`, the status read here is the one required.
+    """
     current = get(session, referral_id)
     if current is None:
         raise LookupError(f"no referral {referral_id}")
-    values: dict[str, object] = {"status": status, "updated_at": now}
+    before = Status(expect if expect is not None else current.status)
+    after = Status(status)
+    if after not in ALLOWED[before]:
+        raise NotAllowed(f"referral {referral_id}: {before} -> {after} is not allowed")
+    values: dict[str, object] = {"status": after.value, "updated_at": now}
     if worker_id is not None:
         values["worker_id"] = worker_id
-    if status == OFFERED:
+    if after == OFFERED:
         values["offered_at"] = now
-    if status in FINISHED:
+    if after in FINISHED:
         values["closed_at"] = now
         values["contact"] = None  # the way to reach the person goes with the referral
-    session.execute(sa.update(referrals).where(referrals.c.id == referral_id).values(**values))
-    _audit(session, referral_id, now, current.status, status, worker_id or current.worker_id, note)
-    return get(session, referral_id)  # type: ignore[return-value]
+    result = session.execute(
+        sa.update(referrals)
+        .where((referrals.c.id == referral_id) & (referrals.c.status == before.value))
+        .values(**values)
+    )
+    if not result.rowcount:
+        return None
+    _audit(
+        session, referral_id, now, before.value, after.value, worker_id or current.worker_id, note
+    )
+    return get(session, referral_id)
 
 
 def with_status(session: Session, *statuses: str) -> list[Referral]:
-    query = sa.select(referrals).where(referrals.c.status.in_(statuses)).order_by(referrals.c.id)
+    values = [Status(s).value for s in statuses]
+    query = sa.select(referrals).where(referrals.c.status.in_(values)).order_by(referrals.c.id)
     return [_from_row(r) for r in session.execute(query)]
 
 
@@ -160,7 +212,7 @@ def all_referrals(session: Session) -> list[Referral]:
 
 
 def _active(session: Session, column: sa.Column, value: str) -> Referral | None:
-    query = sa.select(referrals).where((column == value) & (referrals.c.status == ACCEPTED))
+    query = sa.select(referrals).where((column == value) & (referrals.c.status == ACCEPTED.value))
     row = session.execute(query.order_by(referrals.c.id.desc())).first()
     return _from_row(row) if row else None
 
@@ -178,7 +230,8 @@ def active_for_worker(session: Session, worker_id: str) -> Referral | None:
 def tried_workers(session: Session, referral_id: int) -> frozenset[str]:
     """Workers this referral was already offered to (and who declined or did not answer)."""
     query = sa.select(referral_events.c.worker_id).where(
-        (referral_events.c.referral_id == referral_id) & (referral_events.c.status_to == OFFERED)
+        (referral_events.c.referral_id == referral_id)
+        & (referral_events.c.status_to == OFFERED.value)
     )
     return frozenset(w for (w,) in session.execute(query) if w)
 
@@ -217,8 +270,10 @@ def _delete(session: Session, ids: list[int]) -> int:
     events = session.execute(
         sa.delete(referral_events).where(referral_events.c.referral_id.in_(ids))
     )
+    # SQLite does not cascade without a pragma: messages still owed go explicitly.
+    owed = session.execute(sa.delete(outbox).where(outbox.c.referral_id.in_(ids)))
     session.execute(sa.delete(referrals).where(referrals.c.id.in_(ids)))
-    return len(ids) + int(events.rowcount or 0)
+    return len(ids) + int(events.rowcount or 0) + int(owed.rowcount or 0)
 
 
 def erase_person(session: Session, person: str) -> int:
@@ -232,6 +287,6 @@ def erase_person(session: Session, person: str) -> int:
 def purge_finished(session: Session, before: dt.datetime) -> int:
     """Retention: finished referrals closed before `before`, with their audit rows."""
     query = sa.select(referrals.c.id).where(
-        referrals.c.status.in_(FINISHED) & (referrals.c.closed_at < before)
+        referrals.c.status.in_([s.value for s in FINISHED]) & (referrals.c.closed_at < before)
     )
     return _delete(session, [i for (i,) in session.execute(query)])

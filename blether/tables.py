@@ -71,3 +71,25 @@ inbox = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True, index=True),
 )
+
+# Messages a referral's change of state owes, written in the same transaction as the change
+# and sent after it commits (then deleted). `chat` is sealed; `text` can hold what the person
+# asked help with, so a row goes with its referral (/forget, retention) and as soon as it is sent.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "referral_id",
+        sa.Integer,
+        sa.ForeignKey("referrals.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("chat", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("buttons", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+)

@@ -21,8 +21,18 @@ from blether.sql_url import sql_store_arguments
 logger = logging.getLogger(__name__)
 
 
+class TrackerStoreUnavailable(BaseException):
+    """The conversation could not be read or kept.
+
+    A BaseException on purpose: Rasa wraps every tracker store in a fail-safe that catches
+    Exception and carries on from an empty conversation in memory, which silently drops a
+    referral half-way through its questions. This passes through it, so Rasa answers the
+    message with an error instead, and the bridge tells the person it cannot keep track.
+    """
+
+
 class BletherTrackerStore(SQLTrackerStore):
-    """Keeps every conversation in SQL; logs (without ids) when the database fails."""
+    """Keeps every conversation in SQL; never lets Rasa fall back to memory."""
 
     def __init__(
         self,
@@ -38,14 +48,21 @@ class BletherTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:
             await super().save(tracker)
-        except Exception:
-            # Rasa's fail-safe wrapper falls back to memory after this; say so, loudly.
-            logger.error("tracker store save failed; conversations are not being kept")
-            raise
+        except Exception as error:
+            # The error's own text can hold SQL parameters (message text): name its kind only.
+            logger.error("tracker store save failed (%s)", type(error).__name__)
+            raise TrackerStoreUnavailable from None
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         try:
             return await super().retrieve(sender_id)
-        except Exception:
-            logger.error("tracker store read failed; Rasa will answer from an empty conversation")
-            raise
+        except Exception as error:
+            logger.error("tracker store read failed (%s)", type(error).__name__)
+            raise TrackerStoreUnavailable from None
+
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        try:
+            return await super().retrieve_full_tracker(sender_id)
+        except Exception as error:
+            logger.error("tracker store read failed (%s)", type(error).__name__)
+            raise TrackerStoreUnavailable from None

@@ -49,6 +49,7 @@ class FakeTelegram:
         self._pushed: dict[int, dict[str, Any]] = {}
         # Copies Telegram sends again (it does after a timeout), whatever the offset says.
         self._again: list[dict[str, Any]] = []
+        self._blocked: set[int] = set()
         # Telegram never reuses an update id; fakes started one after another in a test run
         # (sharing one app database) must not either.
         self._update_ids = itertools.count(time.time_ns() // 1_000_000 % 2_000_000_000)
@@ -191,6 +192,13 @@ class FakeTelegram:
         if self._loop and self._new_update:
             self._loop.call_soon_threadsafe(self._new_update.set)
 
+    def block(self, chat_id: int) -> None:
+        """This chat has blocked the bot: sending to it fails, as on Telegram (403)."""
+        self._blocked.add(chat_id)
+
+    def unblock(self, chat_id: int) -> None:
+        self._blocked.discard(chat_id)
+
     def sent(self, chat_id: int, method: str = "sendMessage") -> list[Sent]:
         with self._lock:
             return [
@@ -238,6 +246,17 @@ class FakeTelegram:
         }
         if method == "getUpdates":
             return _ok(await self._get_updates(params))
+        if method == "sendMessage" and int(params.get("chat_id", 0)) in self._blocked:
+            with self._lock:
+                self.calls.append(Sent("failed:sendMessage", params))
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
+                status=403,
+            )
         result = self._answer(method, params)
         with self._lock:
             self.calls.append(Sent(method, params))

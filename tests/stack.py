@@ -17,12 +17,21 @@ from pathlib import Path
 import httpx
 
 from blether.action_server import running_action_server
+from blether.content import ContentLibrary
 from blether.pseudonym import pseudonym
+from blether.replies import topic_answer
+from blether.splitting import split_message
 from tests.conftest import ROOT
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 KEY = "test-pseudonym-key"
+
+
+def card_pieces(topic: str) -> int:
+    """How many Telegram messages a topic's answer takes."""
+    answer = topic_answer(ContentLibrary(ROOT / "content"), topic)
+    return sum(len(split_message(reply.text)) for reply in answer.replies)
 
 
 def free_port() -> int:

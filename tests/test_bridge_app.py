@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from blether.content import ContentLibrary
-from blether.replies import topic_answer
 from blether.splitting import split_message
 from tests.conftest import ROOT
 from tests.fake_telegram import FakeTelegram
@@ -26,6 +25,7 @@ from tests.stack import (
     TOKEN,
     Stack,
     bridge,
+    card_pieces,
     free_port,
     full_stack,
     polling,
@@ -335,12 +335,6 @@ def test_bad_settings_give_one_line(env: dict[str, str], message: str) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
-
-
-def card_pieces(topic: str) -> int:
-    """How many Telegram messages a topic's answer takes."""
-    answer = topic_answer(ContentLibrary(ROOT / "content"), topic)
-    return sum(len(split_message(reply.text)) for reply in answer.replies)
 
 
 def test_with_rasa_hung_the_card_comes_at_once_and_a_sticker_waits_its_turn(

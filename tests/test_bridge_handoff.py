@@ -178,3 +178,32 @@ def test_forget_erases_referrals_too(stack: Stack) -> None:
     fake.wait_for_text(person, "Done. I deleted")
     assert referral_rows(stack, person) == []
     assert stack.events_of(person) == 0
+
+
+def test_a_worker_who_blocked_the_bot_is_not_offered_again_every_round(stack: Stack) -> None:
+    fake, person = stack.fake, 555000204
+    for worker in (SAM, JO, ALI):
+        fake.block(worker)
+    try:
+        refer(stack, person)
+        # Each worker in turn: one failed offer, then the timeout (3 s) passes it on.
+        fake.wait_for_text(person, "Sorry, nobody could take your request", timeout=30)
+        failed = sum(len(fake.sent(w, "failed:sendMessage")) for w in (SAM, JO, ALI))
+        rows = referral_rows(stack, person)
+        engine = make_engine(stack.extra["DATABASE_URL"])
+        with engine.connect() as connection:
+            offers = connection.execute(
+                sa.text(
+                    "SELECT COUNT(*) FROM referral_events WHERE referral_id = :id "
+                    "AND status_to = 'offered'"
+                ),
+                {"id": rows[-1][0]},
+            ).scalar()
+        engine.dispose()
+        # With polls every 0.3 s a rolled-back offer would be tried some 30 times.
+        assert offers is not None and 1 <= offers <= 3
+        assert failed == offers
+        assert rows[-1][1] == "expired"
+    finally:
+        for worker in (SAM, JO, ALI):
+            fake.unblock(worker)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from blether.rasa_client import RasaClient, RasaUnavailable
+from blether.rasa_client import RasaClient, RasaLostTrack, RasaUnavailable
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -19,6 +20,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/broken":
             self.send_response(500)
             self.end_headers()
+            return
+        if self.path == "/dropped":  # what Rasa does when its tracker store is down
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
             return
         reply = [{"recipient_id": body["sender"], "text": f"you said {body['message']}"}, "junk"]
         payload = json.dumps(reply if self.path == "/ok" else {"not": "a list"}).encode()
@@ -58,3 +63,13 @@ async def test_nothing_listening_is_rasa_unavailable() -> None:
     async with httpx.AsyncClient(timeout=2) as http:
         with pytest.raises(RasaUnavailable):
             await RasaClient(http, "http://127.0.0.1:9/webhook").send("tg-abc", "hiya")
+
+
+async def test_a_request_dropped_without_an_answer_means_rasa_lost_track(server: str) -> None:
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(RasaLostTrack):
+            await RasaClient(http, f"{server}/dropped").send("tg-abc", "hiya")
+        # A plain error is not mistaken for it.
+        with pytest.raises(RasaUnavailable) as plain:
+            await RasaClient(http, f"{server}/broken").send("tg-abc", "hiya")
+        assert not isinstance(plain.value, RasaLostTrack)

@@ -31,6 +31,7 @@ from blether.flood import FloodGate
 from blether.rasa_client import RasaClient
 from blether.referrals import utc_now
 from blether.settings import Settings, SettingsError
+from blether.timer_lock import TimerLock
 
 logger = logging.getLogger("blether.bridge")
 TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -80,7 +81,9 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
     client = http or httpx.AsyncClient(timeout=httpx.Timeout(settings.rasa_timeout, connect=5.0))
 
     upgrade(settings.database_url)
-    app_sessions = make_sessionmaker(make_engine(settings.database_url))
+    app_engine = make_engine(settings.database_url)
+    app_sessions = make_sessionmaker(app_engine)
+    timers = TimerLock(app_engine)
     library = ContentLibrary(settings.content_dir)
     handoff = Handoff(library, app_sessions, key, dt.timedelta(seconds=settings.offer_timeout))
     background: list[asyncio.Task] = []
@@ -90,11 +93,14 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         # Before polling or the webhook start: what was stored and never answered goes first.
         bridge: Bridge = app.bot_data[handlers.BRIDGE_KEY]
         await intake.replay_pending(app.bot, lambda: bridge.say("delayed"))
-        background.append(asyncio.create_task(offer_loop(app, handoff, settings.handoff_poll)))
+        background.append(
+            asyncio.create_task(offer_loop(app, handoff, timers, settings.handoff_poll))
+        )
 
     async def close_client(_: Application) -> None:
         for task in background:
             task.cancel()
+        timers.release()
         if http is None:
             await client.aclose()
 
@@ -142,11 +148,19 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
     return application
 
 
-async def offer_loop(application: Application, handoff: Handoff, every: float) -> None:
-    """Offer waiting referrals to workers on duty, and re-offer unanswered ones."""
+async def offer_loop(
+    application: Application, handoff: Handoff, timers: TimerLock, every: float
+) -> None:
+    """Offer waiting referrals to workers on duty, re-offer unanswered ones, send what is owed.
+
+    Only the bridge holding the timer lock offers; every bridge sends its outbox.
+    """
     while True:
         try:
-            await handoff.offer_waiting(application.bot, utc_now())
+            if await asyncio.to_thread(timers.held):
+                await handoff.offer_waiting(application.bot, utc_now())
+            else:
+                await handoff.send_owed(application.bot)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - keep offering after a passing fault

@@ -16,7 +16,7 @@ from blether.content import ContentError, ContentLibrary
 from blether.erasure import erase_conversation
 from blether.flood import FloodGate
 from blether.pseudonym import pseudonym
-from blether.rasa_client import RasaClient, RasaUnavailable
+from blether.rasa_client import RasaClient, RasaLostTrack, RasaUnavailable
 from blether.replies import CONTENT_UNAVAILABLE, Reply, menu_answer, topic_answer
 from blether.safety import SafetyNet, SafetyNetSource
 from blether.sealing import seal
@@ -71,12 +71,12 @@ class Bridge:
         except ContentError:
             return CONTENT_UNAVAILABLE
 
-    def offline_answer(self, text: str) -> list[Reply]:
+    def offline_answer(self, text: str, instead: list[Reply] | None = None) -> list[Reply]:
         """When Rasa cannot answer: the safety net still picks out an emergency or a crisis."""
         match = self.safety_net().check(text)
         if match is not None:
-            return self.card(match.topic)
-        return [Reply(self.say("unavailable"))]
+            return self.card(match.topic) + (instead or [])
+        return instead or [Reply(self.say("unavailable"))]
 
     def safety_net(self) -> SafetyNet:
         return self._net.get()
@@ -90,7 +90,7 @@ class Bridge:
         not sent twice. Only after that is a long message cut for the model.
         """
         text = text[:TELEGRAM_MAX_CHARS]  # all a Telegram message can hold
-        referral = self.handoff.active_for_person(person)
+        referral = await self.handoff.active_for_person(person)
         if referral is not None:
             if await self.handoff.relay_to_worker(bot, referral, text, self.safety_net()):
                 await self.send(bot, chat_id, self.card("emergency_overdose"))
@@ -135,6 +135,11 @@ class Bridge:
                 if not replies:
                     raise RasaUnavailable("no reply")
                 return replies
+            except RasaLostTrack:
+                # The card (if any) went already; nothing of a half-made form is kept.
+                logger.warning("rasa could not keep the conversation; said so")
+                lost = [Reply(self.say("lost_track"))]
+                return lost if answered else self.offline_answer(text, lost)
             except RasaUnavailable as error:
                 logger.warning("rasa unavailable (%s); answered by the bridge", error)
                 return [] if answered else self.offline_answer(text)

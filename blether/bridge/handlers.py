@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 
@@ -149,7 +150,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     person = bridge.person(user.id)
     if query.data == FORGET_YES:
-        count = bridge.forget(person)
+        count = await asyncio.to_thread(bridge.forget, person)
         logger.info("conversation erased on request (%d rows)", count)
         await bridge.send(
             context.bot, chat_id, [Reply(bridge.say("forgotten").replace("{count}", str(count)))]

@@ -1,26 +1,38 @@
-"""Live handoff: offering referrals to workers, relaying both ways, ending. State is in the DB."""
+"""Live handoff on Telegram: runs the state machine's units of work, then sends what they owe.
+
+The decisions are blether.handoff_flow's. Here each one runs in its own short transaction on a
+worker thread (the event loop never waits on the database), commits, and only then are the
+messages it recorded sent from the outbox, each deleted once Telegram has it. Relaying text
+between a person and their worker changes no state and is sent straight away.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TelegramError
 
-from blether import referrals
+from blether import outbox, referrals
 from blether.content import ContentLibrary
 from blether.content.models import Worker, fill
-from blether.referrals import Referral
-from blether.roster import pick_worker
+from blether.handoff_flow import ACCEPT, DECLINE, END, Answer, Flow
+from blether.referrals import Referral, utc_now
 from blether.safety import SafetyNet
 from blether.sealing import unseal
 from blether.splitting import split_message
-from blether.workers import candidates, chat_of
+from blether.workers import chat_of
 
 logger = logging.getLogger("blether.bridge")
-ACCEPT, DECLINE, END = "ref:accept:", "ref:decline:", "ref:end:"
+T = TypeVar("T")
+__all__ = ["ACCEPT", "DECLINE", "END", "Handoff"]
 
 
 @dataclass
@@ -38,174 +50,80 @@ class Handoff:
         """The listed worker whose Telegram chat this is, if any."""
         return next((w for w in self.workers().values() if chat_of(w) == chat_id), None)
 
-    def person_chat(self, referral: Referral) -> int | None:
-        return unseal(self.key, referral.contact) if referral.contact else None
+    async def active_for_person(self, person: str) -> Referral | None:
+        return await self._unit(partial(referrals.active_for_person, person=person))
 
-    def active_for_person(self, person: str) -> Referral | None:
-        with self.sessions.begin() as session:
-            return referrals.active_for_person(session, person)
+    def flow(self) -> Flow:
+        return Flow(self.library.referral(), self.workers(), self.key, self.offer_timeout)
 
-    # ---- offering -------------------------------------------------------------------
+    async def _unit(self, work: Callable[[Session], T]) -> T:
+        """One unit of work, committed on a worker thread before anything is sent."""
+
+        def run() -> T:
+            with self.sessions.begin() as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
+    # ---- state changes: commit, then send ---------------------------------------------
     async def offer_waiting(self, bot: Bot, now: dt.datetime) -> None:
         """Offer new referrals to their worker when on duty; re-offer those left unanswered."""
-        texts = self.library.referral()
-        workers = self.workers()
-        with self.sessions.begin() as session:
-            stale = [
-                r
-                for r in referrals.with_status(session, referrals.OFFERED)
-                if r.offered_at and now - r.offered_at >= self.offer_timeout
-            ]
-            for referral in stale:
-                referrals.change(session, referral.id, referrals.NEW, now, note="no answer in time")
-                await self._next_worker(bot, session, referral, now, expired=True)
-            for referral in referrals.with_status(session, referrals.NEW):
-                worker = workers.get(referral.worker_id or "")
-                chat = chat_of(worker) if worker else None
-                if worker is None or chat is None:
-                    continue
-                if not candidates([worker])[0].rota.on_duty(now):
-                    continue
-                keyboard = InlineKeyboardMarkup(
-                    [
-                        [
-                            InlineKeyboardButton(
-                                texts.worker_accept, callback_data=f"{ACCEPT}{referral.id}"
-                            ),
-                            InlineKeyboardButton(
-                                texts.worker_decline, callback_data=f"{DECLINE}{referral.id}"
-                            ),
-                        ]
-                    ]
-                )
-                text = fill(
-                    texts.worker_offer,
-                    id=referral.id,
-                    area=referral.area,
-                    urgency=referral.urgency.replace("_", " "),
-                    topic=referral.topic,
-                    help=referral.help_text or "-",
-                )
-                await bot.send_message(chat, text, reply_markup=keyboard)
-                referrals.change(
-                    session,
-                    referral.id,
-                    referrals.OFFERED,
-                    now,
-                    worker_id=worker.id,
-                    note="offered",
-                )
-                logger.info("referral %d offered", referral.id)
+        flow = self.flow()
+        await self._unit(lambda session: flow.offer_waiting(session, now))
+        await self.send_owed(bot)
 
-    async def _next_worker(
-        self,
-        bot: Bot,
-        session,
-        referral: Referral,
-        now: dt.datetime,  # type: ignore[no-untyped-def]
-        expired: bool,
-    ) -> None:
-        texts = self.library.referral()
-        tried = referrals.tried_workers(session, referral.id)
-        choice = pick_worker(
-            candidates(list(self.workers().values())),
-            referral.area,
-            now,
-            referrals.last_offered(session),
-            exclude=tried,
+    async def answer_offer(self, bot: Bot, chat_id: int, data: str, now: dt.datetime) -> Answer:
+        flow, worker = self.flow(), self.worker_at(chat_id)
+        answer = await self._unit(
+            lambda session: flow.answer_offer(session, worker, chat_id, data, now)
         )
-        person = self.person_chat(referral)
-        if choice is None or not choice.on_duty:
-            final = referrals.EXPIRED if expired else referrals.DECLINED
-            referrals.change(session, referral.id, final, now, note="no other worker on duty")
-            if person is not None:
-                await bot.send_message(person, texts.nobody_free)
-            return
-        referrals.change(
-            session, referral.id, referrals.NEW, now, worker_id=choice.worker_id, note="next worker"
-        )
-        if person is not None:
-            await bot.send_message(person, texts.taking_longer)
+        if answer is Answer.REFUSED:
+            logger.warning("refused a referral answer from a chat that may not give it")
+        await self.send_owed(bot)
+        return answer
 
-    # ---- the worker's buttons and commands ------------------------------------------
-    async def answer_offer(self, bot: Bot, chat_id: int, data: str, now: dt.datetime) -> None:
-        texts = self.library.referral()
-        accept = data.startswith(ACCEPT)
-        referral_id = int(data.removeprefix(ACCEPT if accept else DECLINE))
-        worker = self.worker_at(chat_id)
-        with self.sessions.begin() as session:
-            referral = referrals.get(session, referral_id)
-            if (
-                worker is None
-                or referral is None
-                or referral.worker_id != worker.id
-                or referral.status != referrals.OFFERED
-            ):
-                logger.warning("refused a referral answer from a chat that may not give it")
-                await bot.send_message(chat_id, texts.not_your_referral)
-                return
-            if not accept:
-                referrals.change(session, referral.id, referrals.NEW, now, note="declined")
-                await self._next_worker(bot, session, referral, now, expired=False)
-                return
-            referrals.change(session, referral.id, referrals.ACCEPTED, now, note="accepted")
-        logger.info("referral %d accepted; handoff started", referral_id)
-        end_button = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(texts.worker_end, callback_data=f"{END}{referral_id}")]]
-        )
-        await bot.send_message(
-            chat_id, fill(texts.worker_joined, id=referral_id), reply_markup=end_button
-        )
-        person = self.person_chat(referral)
-        if person is not None:
-            await bot.send_message(person, fill(texts.person_joined, name=worker.name))
+    async def end(self, bot: Bot, chat_id: int, person: str | None, now: dt.datetime) -> bool:
+        """/end from a worker or /bot from the person; False if there was nothing to end."""
+        flow = self.flow()
+        worker = self.worker_at(chat_id) if person is None else None
+        ended = await self._unit(lambda session: flow.end(session, chat_id, worker, person, now))
+        await self.send_owed(bot)
+        return ended
 
+    async def send_owed(self, bot: Bot) -> int:
+        """Send every message the outbox holds, oldest first; returns how many went."""
+        sent = 0
+        while True:
+            now = utc_now()
+            owed = await self._unit(partial(outbox.claim_next, now=now))
+            if owed is None:
+                return sent
+            chat = unseal(self.key, owed.message.chat)
+            try:
+                if chat is None:
+                    raise ValueError("sealed with another key")
+                await bot.send_message(chat, owed.message.text, reply_markup=_keyboard(owed))
+            except (TelegramError, ValueError) as error:
+                dropped = await self._unit(partial(outbox.failed, owed=owed))
+                logger.warning(
+                    "a handoff message could not be sent (%s)%s",
+                    type(error).__name__,
+                    "; given up" if dropped else "; will try again",
+                )
+                continue
+            await self._unit(partial(outbox.sent, owed_id=owed.id))
+            sent += 1
+
+    # ---- relaying: no state changes ---------------------------------------------------
     async def from_worker(self, bot: Bot, worker: Worker, chat_id: int, text: str) -> None:
         texts = self.library.referral()
-        with self.sessions.begin() as session:
-            referral = referrals.active_for_worker(session, worker.id)
-        person = self.person_chat(referral) if referral else None
+        referral = await self._unit(partial(referrals.active_for_worker, worker_id=worker.id))
+        person = unseal(self.key, referral.contact) if referral and referral.contact else None
         if referral is None or person is None:
             await bot.send_message(chat_id, texts.no_open_chat)
             return
         await bot.send_message(person, fill(texts.from_worker, name=worker.name, text=text))
 
-    async def end(self, bot: Bot, chat_id: int, person: str | None, now: dt.datetime) -> bool:
-        """/end from a worker or /bot from the person; False if there was nothing to end."""
-        texts = self.library.referral()
-        worker = self.worker_at(chat_id) if person is None else None
-        with self.sessions.begin() as session:
-            if worker is not None:
-                referral = referrals.active_for_worker(session, worker.id)
-            elif person is not None:
-                referral = referrals.active_for_person(session, person)
-            else:
-                referral = None
-            if referral is None:
-                return False
-            person_chat = self.person_chat(referral)
-            referrals.change(
-                session,
-                referral.id,
-                referrals.CLOSED,
-                now,
-                note="ended by worker" if worker else "ended by person",
-            )
-        assigned = self.workers().get(referral.worker_id or "")
-        name = assigned.name if assigned else "The worker"
-        worker_chat = chat_of(assigned) if assigned else None
-        if worker is not None:
-            await bot.send_message(chat_id, fill(texts.ended_for_worker, id=referral.id))
-            if person_chat is not None:
-                await bot.send_message(person_chat, fill(texts.ended_by_worker, name=name))
-        else:
-            await bot.send_message(chat_id, fill(texts.ended_for_person, name=name))
-            if worker_chat is not None:
-                await bot.send_message(worker_chat, fill(texts.ended_by_person, id=referral.id))
-        logger.info("handoff %d ended", referral.id)
-        return True
-
-    # ---- the person's messages during a handoff --------------------------------------
     async def relay_to_worker(
         self, bot: Bot, referral: Referral, text: str, net: SafetyNet
     ) -> bool:
@@ -221,3 +139,11 @@ class Handoff:
             for piece in split_message(fill(template, id=referral.id, text=text)):
                 await bot.send_message(chat, piece)
         return emergency
+
+
+def _keyboard(owed: outbox.Owed) -> InlineKeyboardMarkup | None:
+    if not owed.message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(title, callback_data=data) for title, data in owed.message.buttons]]
+    )

@@ -331,6 +331,8 @@ class BridgeFile(Strict):
     slow_down: str
     too_long: str
     unavailable: str
+    # When the conversation store is down: Rasa cannot keep track, so a form cannot go on.
+    lost_track: str
     # Before answering messages that waited in the inbox (a restart) for over a minute.
     delayed: str
     forget_confirm: str

@@ -1,0 +1,81 @@
+"""Messages owed by a state change: recorded with it, sent after it commits, then deleted.
+
+No Telegram here: a message is a sealed chat, a text and optional buttons (title, callback
+data). The caller opens the unit of work (`with Session.begin()`); sending is the bridge's.
+A message is claimed before it is sent, so two bridges never send the same one; a claim left
+by a crash is taken again after CLAIM_EXPIRES, and a message that keeps failing is dropped
+after MAX_ATTEMPTS (and logged by the caller).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from blether.tables import outbox
+
+CLAIM_EXPIRES = dt.timedelta(seconds=60)
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Message:
+    chat: str  # sealed
+    text: str
+    buttons: tuple[tuple[str, str], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Owed:
+    id: int
+    message: Message
+    attempts: int
+
+
+def add(session: Session, message: Message, now: dt.datetime, referral_id: int | None) -> None:
+    session.execute(
+        sa.insert(outbox).values(
+            referral_id=referral_id,
+            chat=message.chat,
+            text=message.text,
+            buttons=json.dumps(message.buttons) if message.buttons else None,
+            created_at=now,
+            attempts=0,
+        )
+    )
+
+
+def claim_next(session: Session, now: dt.datetime) -> Owed | None:
+    """The oldest message nobody is sending, claimed for this caller; None when none is left."""
+    free = outbox.c.claimed_at.is_(None) | (outbox.c.claimed_at < now - CLAIM_EXPIRES)
+    for row in session.execute(sa.select(outbox).where(free).order_by(outbox.c.id).limit(5)):
+        claimed = session.execute(
+            sa.update(outbox)
+            .where((outbox.c.id == row.id) & (outbox.c.attempts == row.attempts) & free)
+            .values(claimed_at=now, attempts=row.attempts + 1)
+        )
+        if claimed.rowcount:
+            buttons = tuple(tuple(b) for b in json.loads(row.buttons)) if row.buttons else ()
+            return Owed(row.id, Message(row.chat, row.text, buttons), row.attempts + 1)  # type: ignore[arg-type]
+    return None
+
+
+def sent(session: Session, owed_id: int) -> None:
+    """Sent: nothing of it is kept."""
+    session.execute(sa.delete(outbox).where(outbox.c.id == owed_id))
+
+
+def failed(session: Session, owed: Owed) -> bool:
+    """A send failed: try again after the claim expires; True if it was given up for good."""
+    if owed.attempts >= MAX_ATTEMPTS:
+        session.execute(sa.delete(outbox).where(outbox.c.id == owed.id))
+        return True
+    return False
+
+
+def count(session: Session) -> int:
+    return int(session.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() or 0)

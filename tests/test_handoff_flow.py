@@ -1,0 +1,247 @@
+"""The handoff state machine on its own: every transition, with a clock the test controls."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from blether import outbox, referrals
+from blether.content import ContentLibrary
+from blether.content.models import Worker
+from blether.handoff_flow import ACCEPT, DECLINE, Answer, Flow
+from blether.sealing import seal, unseal
+
+KEY = b"flow-test-key"
+PERSON_CHAT = 555000901
+SAM_CHAT, JO_CHAT = 777000901, 777000902
+MONDAY_NOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+ALWAYS = {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+NEVER: dict[str, str | None] = {day: None for day in ALWAYS}
+
+
+def worker(worker_id: str, chat: int, hours: dict[str, str | None]) -> Worker:
+    return Worker(
+        id=worker_id,
+        name=worker_id.title(),
+        role="Harm reduction worker",
+        service="Test service",
+        areas=["Glasgow"],
+        hours=hours,
+        telegram_chat=chat,
+    )
+
+
+def flow(library: ContentLibrary, jo_on_duty: bool = True) -> Flow:
+    workers = {
+        "sam": worker("sam", SAM_CHAT, ALWAYS),
+        "jo": worker("jo", JO_CHAT, ALWAYS if jo_on_duty else NEVER),
+    }
+    return Flow(library.referral(), workers, KEY, dt.timedelta(minutes=5))
+
+
+def new_referral(session: Session, worker_id: str = "sam") -> int:
+    referral_id = referrals.create(
+        session,
+        person="tg-person",
+        contact=seal(KEY, PERSON_CHAT),
+        area="Glasgow",
+        urgency="today",
+        topic="request_human",
+        help_text="coming off blues",
+        now=MONDAY_NOON,
+    )
+    referrals.change(session, referral_id, referrals.NEW, MONDAY_NOON, worker_id=worker_id)
+    return referral_id
+
+
+def owed(session: Session) -> list[tuple[int | None, str, tuple[tuple[str, str], ...]]]:
+    """Everything in the outbox as (chat, text, buttons), emptied as if sent."""
+    found = []
+    while (item := outbox.claim_next(session, MONDAY_NOON)) is not None:
+        found.append((unseal(KEY, item.message.chat), item.message.text, item.message.buttons))
+        outbox.sent(session, item.id)
+    return found
+
+
+def status(session: Session, referral_id: int) -> str:
+    found = referrals.get(session, referral_id)
+    assert found is not None
+    return found.status
+
+
+def test_an_offer_is_made_once_with_buttons(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library)
+    with app_sessions.begin() as session:
+        rid = new_referral(session)
+    with app_sessions.begin() as session:
+        assert machine.offer_waiting(session, MONDAY_NOON) == 1
+    with app_sessions.begin() as session:
+        assert status(session, rid) == referrals.OFFERED
+        [(chat, text, buttons)] = owed(session)
+        assert chat == SAM_CHAT and "coming off blues" in text
+        assert [data for _, data in buttons] == [f"{ACCEPT}{rid}", f"{DECLINE}{rid}"]
+    with app_sessions.begin() as session:  # the next pass, a minute on: nothing new
+        assert machine.offer_waiting(session, MONDAY_NOON + dt.timedelta(minutes=1)) == 0
+        assert owed(session) == []
+
+
+def test_an_unanswered_offer_goes_to_the_next_worker(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine, texts = flow(library), library.referral()
+    with app_sessions.begin() as session:
+        rid = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+        owed(session)
+    later = MONDAY_NOON + dt.timedelta(minutes=5)
+    with app_sessions.begin() as session:
+        machine.offer_waiting(session, later)
+    with app_sessions.begin() as session:
+        referral = referrals.get(session, rid)
+        assert referral is not None and referral.worker_id == "jo"
+        assert referral.status == referrals.OFFERED  # offered to Jo in the same pass
+        messages = owed(session)
+        assert (PERSON_CHAT, texts.taking_longer, ()) in messages
+        assert [chat for chat, _, _ in messages if chat == JO_CHAT] == [JO_CHAT]
+
+
+def test_an_unanswered_offer_with_nobody_else_on_duty_expires(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library, jo_on_duty=False)
+    with app_sessions.begin() as session:
+        rid = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+        owed(session)
+    with app_sessions.begin() as session:
+        machine.offer_waiting(session, MONDAY_NOON + dt.timedelta(minutes=6))
+    with app_sessions.begin() as session:
+        referral = referrals.get(session, rid)
+        assert referral is not None and referral.status == referrals.EXPIRED
+        assert referral.contact is None  # the way to reach them goes with the referral
+        assert owed(session) == [(PERSON_CHAT, library.referral().nobody_free, ())]
+
+
+def test_accept_starts_the_handoff_and_a_second_tap_is_refused(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine, texts = flow(library), library.referral()
+    sam = machine.workers["sam"]
+    with app_sessions.begin() as session:
+        rid = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+        owed(session)
+    with app_sessions.begin() as session:
+        assert (
+            machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{rid}", MONDAY_NOON)
+            is Answer.ACCEPTED
+        )
+    with app_sessions.begin() as session:
+        assert status(session, rid) == referrals.ACCEPTED
+        chats = [chat for chat, _, _ in owed(session)]
+        assert chats == [SAM_CHAT, PERSON_CHAT]
+    with app_sessions.begin() as session:
+        again = machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{rid}", MONDAY_NOON)
+        assert again is Answer.REFUSED
+        assert owed(session) == [(SAM_CHAT, texts.not_your_referral, ())]
+
+
+def test_only_the_offered_worker_may_answer(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library)
+    with app_sessions.begin() as session:
+        rid = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+        owed(session)
+    with app_sessions.begin() as session:
+        jo = machine.workers["jo"]
+        assert (
+            machine.answer_offer(session, jo, JO_CHAT, f"{ACCEPT}{rid}", MONDAY_NOON)
+            is Answer.REFUSED
+        )
+        assert (
+            machine.answer_offer(session, None, 42, f"{ACCEPT}{rid}", MONDAY_NOON) is Answer.REFUSED
+        )
+        assert (
+            machine.answer_offer(session, jo, JO_CHAT, f"{ACCEPT}nonsense", MONDAY_NOON)
+            is Answer.REFUSED
+        )
+        assert status(session, rid) == referrals.OFFERED
+
+
+def test_decline_passes_it_on_or_tells_the_person_nobody_is_free(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    for jo_on_duty, final in ((True, referrals.OFFERED), (False, referrals.DECLINED)):
+        machine = flow(library, jo_on_duty=jo_on_duty)
+        with app_sessions.begin() as session:
+            rid = new_referral(session)
+            machine.offer_waiting(session, MONDAY_NOON)
+            owed(session)
+        with app_sessions.begin() as session:
+            sam = machine.workers["sam"]
+            assert (
+                machine.answer_offer(session, sam, SAM_CHAT, f"{DECLINE}{rid}", MONDAY_NOON)
+                is Answer.DECLINED
+            )
+            machine.offer_waiting(session, MONDAY_NOON)
+        with app_sessions.begin() as session:
+            assert status(session, rid) == final
+            owed(session)
+
+
+def test_end_by_the_worker_or_the_person_closes_it_once(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine, texts = flow(library), library.referral()
+    sam = machine.workers["sam"]
+    for by_worker in (True, False):
+        with app_sessions.begin() as session:
+            rid = new_referral(session)
+            machine.offer_waiting(session, MONDAY_NOON)
+            machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{rid}", MONDAY_NOON)
+            owed(session)
+        with app_sessions.begin() as session:
+            if by_worker:
+                assert machine.end(session, SAM_CHAT, sam, None, MONDAY_NOON)
+            else:
+                assert machine.end(session, PERSON_CHAT, None, "tg-person", MONDAY_NOON)
+        with app_sessions.begin() as session:
+            assert status(session, rid) == referrals.CLOSED
+            messages = owed(session)
+            assert {chat for chat, _, _ in messages} == {SAM_CHAT, PERSON_CHAT}
+            expected = texts.ended_for_worker if by_worker else texts.ended_by_person
+            assert any(text == expected.replace("{id}", str(rid)) for _, text, _ in messages)
+            assert not machine.end(session, SAM_CHAT, sam, None, MONDAY_NOON)
+
+
+def test_moves_are_conditional_and_only_allowed_ones_are_made(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library)
+    with app_sessions.begin() as session:
+        rid = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+    with app_sessions.begin() as session:
+        # Read as offered by an offer pass; the worker's Accept lands first.
+        machine.answer_offer(
+            session, machine.workers["sam"], SAM_CHAT, f"{ACCEPT}{rid}", MONDAY_NOON
+        )
+    with app_sessions.begin() as session:
+        stale = referrals.change(
+            session,
+            rid,
+            referrals.NEW,
+            MONDAY_NOON,
+            note="no answer in time",
+            expect=referrals.OFFERED,
+        )
+        assert stale is None and status(session, rid) == referrals.ACCEPTED
+        with pytest.raises(referrals.NotAllowed):
+            referrals.change(session, rid, referrals.OFFERED, MONDAY_NOON)
+    assert all(referrals.ALLOWED[s] == frozenset() for s in referrals.FINISHED)

@@ -1,0 +1,56 @@
+"""The conversation store going down mid-referral: said plainly, nothing half-made kept."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from blether.db import make_engine
+from tests.conftest import ROOT
+from tests.stack import Stack, card_pieces, full_stack
+
+pytestmark = pytest.mark.model
+LOST = "Sorry, I can't keep track of our chat just now"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("tracker-down")
+    content = workdir / "content"
+    shutil.copytree(ROOT / "content", content)
+    with full_stack(model_path, workdir, content, flood_limit=100) as stack:
+        yield stack
+
+
+def test_tracker_store_down_mid_referral_is_said_and_drops_nothing_silently(
+    stack: Stack,
+) -> None:
+    fake, person = stack.fake, 555000301
+    fake.send_text(person, "can i talk to a real person")
+    consent = fake.wait_for(person, 1)[0]
+    assert consent.params["text"].endswith("Is that okay?")
+    fake.tap(person, consent, "/affirm")
+    assert fake.wait_for(person, 2)[1].params["text"] == "Which area are you in?"
+
+    stack.tracker_db.unlink()  # the conversation store is gone (SQLite makes an empty one)
+    fake.send_text(person, "Glasgow")
+    reply = fake.wait_for(person, 3)[2].params["text"]
+    assert reply.startswith(LOST) and "999" in reply
+    assert not any(t.startswith("Okay. Ask me anything") for t in fake.texts(person))
+    engine = make_engine(stack.env()["DATABASE_URL"])
+    with engine.connect() as connection:
+        made = connection.execute(sa.text("SELECT COUNT(*) FROM referrals")).scalar()
+    engine.dispose()
+    assert made == 0
+
+    # An emergency still gets the card first, then the same plain note.
+    before = len(fake.texts(person))
+    fake.send_text(person, "my pal is no breathing")
+    card = card_pieces("emergency_overdose")
+    after = [s.params["text"] for s in fake.wait_for(person, before + card + 1)][before:]
+    assert after[0].startswith("Call 999 now")
+    assert after[card].startswith(LOST)
