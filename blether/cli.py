@@ -246,6 +246,14 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.doctor import render, run_checks
+
+    findings = asyncio.run(run_checks(settings))
+    print(render(findings))
+    return 0 if all(f.ok for f in findings) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="blether", description=__doc__)
     sub = parser.add_subparsers(dest="command_name", required=True)
@@ -290,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = content.add_parser("report", help="answers served per topic and version")
     report.add_argument("--since", required=True, help="a date, e.g. 2026-11-01")
     report.set_defaults(run=cmd_content_report)
+
+    doctor = sub.add_parser(
+        "doctor", help="check settings, content, databases, Rasa and the action server"
+    )
+    doctor.set_defaults(run=cmd_doctor)
 
     db = sub.add_parser("db", help="app database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="migrate to the latest schema").set_defaults(run=cmd_db_upgrade)

@@ -39,6 +39,8 @@ class Settings:
     # A safety topic the classifier alone picks below this confidence gets "is someone in
     # danger right now?" before the card (blether/safety_check.py).
     safety_check_below: float = 0.9
+    # Where Rasa's action server is, for `blether doctor`; default: this machine's action port.
+    action_server: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -72,11 +74,12 @@ class Settings:
             offer_timeout=number("BLETHER_OFFER_TIMEOUT", 600.0),
             handoff_poll=number("BLETHER_HANDOFF_POLL", 5.0),
             safety_check_below=number("BLETHER_SAFETY_CHECK_BELOW", 0.9),
+            action_server=env.get("BLETHER_ACTION_SERVER_URL") or "",
         )
 
     @property
     def action_server_url(self) -> str:
-        return f"http://127.0.0.1:{self.action_server_port}/webhook"
+        return self.action_server or f"http://127.0.0.1:{self.action_server_port}/webhook"
 
     @property
     def is_development(self) -> bool:

@@ -17,3 +17,12 @@ def normalise(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text)
     folded = _INVISIBLE.sub("", folded).translate(_APOSTROPHES)
     return _SPACES.sub(" ", folded).strip()
+
+
+def without_lone_surrogates(text: str) -> str:
+    """Half an emoji (a lone UTF-16 surrogate, as a cut-off message can hold) becomes U+FFFD.
+
+    Such text cannot be encoded as UTF-8, so it would fail on its way to Rasa and read as an
+    outage. Paired surrogates become the character they stand for.
+    """
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

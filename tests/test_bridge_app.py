@@ -184,6 +184,9 @@ def test_with_rasa_stopped_people_still_get_help(stack: Stack) -> None:
             fake.send_text(user, "what are blues")
             reply = fake.wait_for(user, 4)[3].params["text"]
             assert reply.startswith("Sorry, I can't answer just now") and "999" in reply
+        # The wrong RASA_URL was named when the bridge started, not only felt as outages.
+        log = (stack.workdir / "bridge-offline.log").read_text()
+        assert f"FAIL Rasa: not reachable at {dead.rsplit('/webhooks', 1)[0]}" in log
     finally:
         fake.stop()
 
@@ -462,3 +465,10 @@ def test_after_kill_9_mid_burst_every_stored_update_is_answered(stack: Stack) ->
         if first.poll() is None:
             first.kill()
         fake.stop()
+
+
+def test_half_an_emoji_is_cleaned_not_taken_for_an_outage(stack: Stack) -> None:
+    user = 555000126
+    stack.fake.send_text(user, "what is naloxone \ud83d")
+    stack.fake.wait_for_text(user, "Naloxone is a free medicine")
+    assert not any(t.startswith("Sorry, I can't answer") for t in stack.fake.texts(user))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -54,3 +57,26 @@ def test_tracker_store_down_mid_referral_is_said_and_drops_nothing_silently(
     after = [s.params["text"] for s in fake.wait_for(person, before + card + 1)][before:]
     assert after[0].startswith("Call 999 now")
     assert after[card].startswith(LOST)
+
+
+def test_marker_text_sent_through_every_failure_path_is_in_no_log(stack: Stack) -> None:
+    fake, person = stack.fake, 555000302
+    fake.send_text(person, "MARKER-ONE what is naloxone")
+    fake.wait_for(person, 1)
+    # A caller that gives up while Rasa is still working (Rasa's own channel logs the text).
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.post(
+            stack.rasa_url,
+            json={"sender": "tg-marker", "message": "MARKER-TWO is it safe to mix blues"},
+            timeout=0.001,
+        )
+    time.sleep(1)  # for Rasa to finish (or drop) it
+    # The conversation store down, and an emergency on top of it.
+    stack.tracker_db.unlink(missing_ok=True)
+    fake.send_text(person, "MARKER-THREE my pal is no breathing")
+    fake.wait_for_text(person, LOST)
+    time.sleep(1)
+    logs = list(stack.workdir.glob("*.log"))
+    assert {p.name for p in logs} >= {"bridge.log", "rasa.log", "actions.log"}
+    for log in logs:
+        assert "MARKER" not in log.read_text(errors="replace"), log.name

@@ -26,6 +26,7 @@ from blether.bridge.ordering import OnePersonAtATime
 from blether.bridge.webhook import run_webhook
 from blether.content import ContentLibrary
 from blether.db import make_engine, make_sessionmaker, upgrade
+from blether.doctor import run_checks
 from blether.erasure import tracker_sessionmaker
 from blether.flood import FloodGate
 from blether.rasa_client import RasaClient
@@ -92,6 +93,9 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
     async def start(app: Application) -> None:
         # Before polling or the webhook start: what was stored and never answered goes first.
         bridge: Bridge = app.bot_data[handlers.BRIDGE_KEY]
+        # What is missing or wrong, one line each, before the first message needs it.
+        for finding in await run_checks(settings, client):
+            (logger.info if finding.ok else logger.warning)("start-up check: %s", finding.line())
         await intake.replay_pending(app.bot, lambda: bridge.say("delayed"))
         background.append(
             asyncio.create_task(offer_loop(app, handoff, timers, settings.handoff_poll))

@@ -16,6 +16,7 @@ from blether.bridge.delivery import payload_of
 from blether.bridge.handoff import ACCEPT, DECLINE, END
 from blether.referrals import utc_now
 from blether.replies import Reply
+from blether.text import without_lone_surrogates
 
 logger = logging.getLogger("blether.bridge")
 BRIDGE_KEY = "bridge"
@@ -106,7 +107,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     worker = bridge.handoff.worker_at(message.chat_id)
     if worker is not None:
-        await bridge.handoff.from_worker(context.bot, worker, message.chat_id, message.text or "")
+        text = without_lone_surrogates(message.text or "")
+        await bridge.handoff.from_worker(context.bot, worker, message.chat_id, text)
         return
     person = bridge.person(user.id)
     if not bridge.flood.allow(person):
@@ -114,7 +116,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if bridge.flood.should_warn(person):
             await bridge.send(context.bot, message.chat_id, [Reply(bridge.say("slow_down"))])
         return
-    text = (message.text or "").strip()
+    text = without_lone_surrogates(message.text or "").strip()
     if not text:
         await on_not_text(update, context)
         return
