@@ -73,6 +73,8 @@ class Flow:
                     expect=referrals.OFFERED,
                 )
                 if back is not None:
+                    # An offer Telegram never took (a blocked chat) must not arrive later.
+                    outbox.drop_unsent(session, referral.id, ACCEPT)
                     self._next_worker(session, back, now, expired=True)
                     moves += 1
         for referral in referrals.with_status(session, referrals.NEW):

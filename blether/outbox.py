@@ -77,5 +77,15 @@ def failed(session: Session, owed: Owed) -> bool:
     return False
 
 
+def drop_unsent(session: Session, referral_id: int, marker: str) -> int:
+    """Owed messages of a referral whose buttons carry `marker`, not sent yet: now stale."""
+    result = session.execute(
+        sa.delete(outbox).where(
+            (outbox.c.referral_id == referral_id) & outbox.c.buttons.contains(marker)
+        )
+    )
+    return int(result.rowcount or 0)
+
+
 def count(session: Session) -> int:
     return int(session.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() or 0)

@@ -50,6 +50,7 @@ class FakeTelegram:
         # Copies Telegram sends again (it does after a timeout), whatever the offset says.
         self._again: list[dict[str, Any]] = []
         self._blocked: set[int] = set()
+        self._slow: dict[int, float] = {}
         # Telegram never reuses an update id; fakes started one after another in a test run
         # (sharing one app database) must not either.
         self._update_ids = itertools.count(time.time_ns() // 1_000_000 % 2_000_000_000)
@@ -199,6 +200,10 @@ class FakeTelegram:
     def unblock(self, chat_id: int) -> None:
         self._blocked.discard(chat_id)
 
+    def slow_down(self, chat_id: int, seconds: float) -> None:
+        """Sending to this chat takes `seconds` (0 for normal), as on a bad connection."""
+        self._slow[chat_id] = seconds
+
     def sent(self, chat_id: int, method: str = "sendMessage") -> list[Sent]:
         with self._lock:
             return [
@@ -246,6 +251,9 @@ class FakeTelegram:
         }
         if method == "getUpdates":
             return _ok(await self._get_updates(params))
+        delay = self._slow.get(int(params.get("chat_id", 0) or 0), 0.0)
+        if method == "sendMessage" and delay:
+            await asyncio.sleep(delay)
         if method == "sendMessage" and int(params.get("chat_id", 0)) in self._blocked:
             with self._lock:
                 self.calls.append(Sent("failed:sendMessage", params))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from blether.db import downgrade, make_engine
 from blether.pseudonym import pseudonym
 from tests.conftest import POSTGRES_URL, ROOT
 from tests.fake_telegram import FakeTelegram, Sent
-from tests.stack import KEY, Stack, full_stack
+from tests.stack import KEY, Stack, bridge, free_port, full_stack
 
 pytestmark = pytest.mark.model
 SAM, JO, ALI, STRANGER = 777000001, 777000002, 777000003, 888000001
@@ -53,6 +54,24 @@ def last(fake: FakeTelegram, chat: int, count: int) -> Sent:
     return fake.wait_for(chat, count)[count - 1]
 
 
+class Chat:
+    """One chat's messages from the moment the test starts: tests share the workers' chats."""
+
+    def __init__(self, fake: FakeTelegram, chat: int) -> None:
+        self.fake, self.chat, self.start = fake, chat, len(fake.sent(chat))
+
+    def nth(self, n: int) -> Sent:
+        return self.fake.wait_for(self.chat, self.start + n)[self.start + n - 1]
+
+
+WORKERS = {"Sam": SAM, "Jo": JO}  # both cover Glasgow; round robin picks between them
+
+
+def named_worker(made: str) -> tuple[str, int]:
+    """Which worker the person was told about (round robin depends on earlier tests)."""
+    return next((name, chat) for name, chat in WORKERS.items() if f"{name} (" in made)
+
+
 def refer(stack: Stack, person: int) -> Sent:
     """Go through the referral form; returns the worker's offer."""
     fake = stack.fake
@@ -86,9 +105,13 @@ def referral_rows(stack: Stack, person: int | None = None) -> list[tuple]:
 
 def test_referral_accept_relay_emergency_restart_end_and_resume(stack: Stack) -> None:
     fake, person = stack.fake, 555000201
+    stranger = Chat(fake, STRANGER)
+    chats = {name: Chat(fake, chat) for name, chat in WORKERS.items()}
     made = refer(stack, person)
-    assert "Sam (Harm reduction worker, Example Community Drug Service)" in made
-    offer = fake.wait_for(SAM, 1)[0]
+    name, chat = named_worker(made)
+    worker = chats[name]
+    assert f"{name} (" in made and "Example Community Drug Service" in made
+    offer = worker.nth(1)
     assert offer.params["text"].startswith("New referral #")
     assert (
         "Area: Glasgow" in offer.params["text"]
@@ -96,67 +119,70 @@ def test_referral_accept_relay_emergency_restart_end_and_resume(stack: Stack) ->
     )
     assert str(person) not in offer.params["text"]
 
-    fake.tap(
-        STRANGER, offer, offer.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
-    )
-    assert fake.wait_for(STRANGER, 1)[0].params["text"].startswith("Sorry, only the worker")
+    accept = offer.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    fake.tap(STRANGER, offer, accept)
+    assert stranger.nth(1).params["text"].startswith("Sorry, only the worker")
 
-    fake.tap(SAM, offer, offer.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    fake.tap(chat, offer, accept)
     assert (
         last(fake, person, 6).params["text"]
-        == "Sam is here now. Anything you type goes to them. Type /bot to go back to Blether."
+        == f"{name} is here now. Anything you type goes to them. Type /bot to go back to Blether."
     )
-    assert last(fake, SAM, 2).params["text"].startswith("You're now talking with referral #")
+    joined = worker.nth(2)
+    assert joined.params["text"].startswith("You're now talking with referral #")
 
     fake.send_text(person, "hiya are you there")
-    assert re.match(r"Referral #\d+: hiya are you there", last(fake, SAM, 3).params["text"])
-    fake.send_text(SAM, "Hi, I'm Sam. How are you doing?")
-    assert last(fake, person, 7).params["text"] == "Sam: Hi, I'm Sam. How are you doing?"
+    assert re.match(r"Referral #\d+: hiya are you there", worker.nth(3).params["text"])
+    fake.send_text(chat, f"Hi, I'm {name}. How are you doing?")
+    assert last(fake, person, 7).params["text"] == f"{name}: Hi, I'm {name}. How are you doing?"
 
     # Rasa is not asked during a handoff: the bridge's rules, with the same normaliser, are.
     fake.send_text(person, "ma pal willnae wake, hes unconcious")
     assert last(fake, person, 8).params["text"].startswith("Call 999 now")
-    assert last(fake, SAM, 4).params["text"].startswith("EMERGENCY from referral #")
+    assert worker.nth(4).params["text"].startswith("EMERGENCY from referral #")
 
     # A restart of the bridge in the middle of the handoff loses nothing.
     stack.restart_bridge()
     fake.send_text(person, "still there?")
-    assert last(fake, SAM, 5).params["text"].endswith("still there?")
+    assert worker.nth(5).params["text"].endswith("still there?")
 
     fake.send_text(STRANGER, "/end")
-    assert "only the worker" in last(fake, STRANGER, 2).params["text"]
-    joined = fake.sent(SAM)[1]
+    assert "only the worker" in stranger.nth(2).params["text"]
     end_button = joined.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     fake.tap(STRANGER, joined, end_button)
-    assert "only the worker" in last(fake, STRANGER, 3).params["text"]
-    fake.tap(SAM, joined, end_button)
+    assert "only the worker" in stranger.nth(3).params["text"]
+    fake.tap(chat, joined, end_button)
     assert (
-        last(fake, person, 9).params["text"] == "Sam has ended the chat. You're back with Blether."
+        last(fake, person, 9).params["text"]
+        == f"{name} has ended the chat. You're back with Blether."
     )
-    assert last(fake, SAM, 6).params["text"].endswith("is closed.")
-    [(_, status, worker, contact)] = [r for r in referral_rows(stack) if r[2] == "example-sam"][:1]
+    assert worker.nth(6).params["text"].endswith("is closed.")
+    [(_, status, _, contact)] = referral_rows(stack, person)
     assert status == "closed" and contact is None
 
     fake.send_text(person, "what is naloxone")
     assert last(fake, person, 10).params["text"].startswith("Naloxone is a free medicine")
     fake.wait_for(person, 11)  # the rest of the answer
-    fake.send_text(SAM, "/end")
-    assert (
-        last(fake, SAM, 7).params["text"] == "You have no open conversation with anyone just now."
-    )
+    fake.send_text(chat, "/end")
+    assert worker.nth(7).params["text"] == "You have no open conversation with anyone just now."
 
 
 def test_decline_and_time_out_re_offer_then_nobody(stack: Stack) -> None:
     fake, person = stack.fake, 555000202
-    jo_before, sam_before = len(fake.sent(JO)), len(fake.sent(SAM))
+    chats = {name: Chat(fake, chat) for name, chat in WORKERS.items()}
     made = refer(stack, person)
-    assert "Jo (Recovery worker" in made  # round robin: Sam had the last one
-    offer = fake.wait_for(JO, jo_before + 1)[-1]
-    fake.tap(JO, offer, offer.params["reply_markup"]["inline_keyboard"][0][1]["callback_data"])
+    first, _ = named_worker(made)
+    second = next(name for name in WORKERS if name != first)
+    offer = chats[first].nth(1)
+    fake.tap(
+        WORKERS[first],
+        offer,
+        offer.params["reply_markup"]["inline_keyboard"][0][1]["callback_data"],
+    )
     assert last(fake, person, 6).params["text"].startswith("It's taking a bit longer")
-    fake.wait_for(SAM, sam_before + 1)  # offered to Sam next; Sam does not answer
+    assert chats[second].nth(1).params["text"].startswith("New referral #")  # no answer
     fake.wait_for_text(person, "Sorry, nobody could take your request", timeout=15)
-    assert referral_rows(stack)[-1][1] == "expired"
+    assert referral_rows(stack, person)[-1][1] == "expired"
 
 
 def test_saying_no_to_consent_makes_no_referral(stack: Stack) -> None:
@@ -170,7 +196,13 @@ def test_saying_no_to_consent_makes_no_referral(stack: Stack) -> None:
 
 
 def test_forget_erases_referrals_too(stack: Stack) -> None:
-    fake, person = stack.fake, 555000201
+    fake, person = stack.fake, 555000205
+    chats = {name: Chat(fake, chat) for name, chat in WORKERS.items()}
+    name, chat = named_worker(refer(stack, person))
+    offer = chats[name].nth(1)
+    # Accepted, so no offer timer runs on: nothing of this test reaches a worker later.
+    fake.tap(chat, offer, offer.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    chats[name].nth(2)
     assert referral_rows(stack, person)
     fake.send_text(person, "/forget")
     confirm = fake.wait_for_text(person, "This deletes your whole chat")
@@ -207,3 +239,56 @@ def test_a_worker_who_blocked_the_bot_is_not_offered_again_every_round(stack: St
     finally:
         for worker in (SAM, JO, ALI):
             fake.unblock(worker)
+
+
+def test_a_second_bridge_on_postgresql_leaves_the_offers_to_the_first(stack: Stack) -> None:
+    if not stack.extra["DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("SQLite is one process: there is no second bridge to keep out")
+    fake, person = stack.fake, 555000206
+    port = free_port()
+    second_log = stack.workdir / "bridge-second.log"
+    env = stack.env(
+        TELEGRAM_WEBHOOK_URL=f"https://127.0.0.1:{port}/telegram",
+        TELEGRAM_WEBHOOK_SECRET="second-bridge",
+        TELEGRAM_WEBHOOK_PORT=str(port),
+    )
+    with bridge(env, second_log, lambda: "start-up check: ok" in second_log.read_text()):
+        chats = {name: Chat(fake, chat) for name, chat in WORKERS.items()}
+        name, chat = named_worker(refer(stack, person))
+        offer = chats[name].nth(1)
+        # Accepted, so no offer timer runs on once the test is over.
+        fake.tap(
+            chat, offer, offer.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        )
+        chats[name].nth(2)
+        offers = [
+            s for s in fake.sent(chat)[chats[name].start :] if "New referral #" in s.params["text"]
+        ]
+        assert len(offers) == 1
+    assert "this bridge runs the timers" not in second_log.read_text()
+
+
+def test_a_worker_can_accept_while_another_offer_is_being_sent(stack: Stack) -> None:
+    fake, first_person, second_person = stack.fake, 555000207, 555000208
+    chats = {name: Chat(fake, chat) for name, chat in WORKERS.items()}
+    name, chat = named_worker(refer(stack, first_person))
+    offer = chats[name].nth(1)
+    try:
+        # Telegram is slow to reach this worker: the next offer pass spends seconds sending.
+        fake.slow_down(chat, 4)
+        refer(stack, second_person)
+        time.sleep(1)  # an offer pass is now waiting on Telegram
+        started = time.monotonic()
+        fake.tap(
+            chat, offer, offer.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        )
+        fake.wait_for_text(first_person, f"{name} is here now", timeout=30)
+        assert time.monotonic() - started < 15
+    finally:
+        fake.slow_down(chat, 0)
+    status = {row[0]: row[1] for row in referral_rows(stack, first_person)}
+    assert list(status.values()) == ["accepted"]
+    # Leave nothing running on: close the handoff, and let the other referral run out.
+    fake.send_text(first_person, "/bot")
+    fake.wait_for_text(first_person, "You've ended the chat", timeout=30)
+    fake.wait_for_text(second_person, "Sorry, nobody could take your request", timeout=30)

@@ -245,3 +245,25 @@ def test_moves_are_conditional_and_only_allowed_ones_are_made(
         with pytest.raises(referrals.NotAllowed):
             referrals.change(session, rid, referrals.OFFERED, MONDAY_NOON)
     assert all(referrals.ALLOWED[s] == frozenset() for s in referrals.FINISHED)
+
+
+def test_an_offer_never_delivered_is_not_sent_after_it_expired(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library)
+    with app_sessions.begin() as session:
+        new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+        offer = outbox.claim_next(session, MONDAY_NOON)
+        assert offer is not None
+        outbox.failed(session, offer)  # Sam's chat refused it; it waits to be tried again
+    with app_sessions.begin() as session:
+        machine.offer_waiting(session, MONDAY_NOON + dt.timedelta(minutes=5))
+    with app_sessions.begin() as session:
+        later = MONDAY_NOON + dt.timedelta(minutes=10)
+        chats = []
+        while (item := outbox.claim_next(session, later)) is not None:
+            chats.append(unseal(KEY, item.message.chat))
+            outbox.sent(session, item.id)
+        assert SAM_CHAT not in chats  # the stale offer went; Jo's and the person's remain
+        assert JO_CHAT in chats and PERSON_CHAT in chats

@@ -29,6 +29,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> Iterato
         yield stack
 
 
+@contextlib.contextmanager
+def tracker_down(stack: Stack) -> Iterator[None]:
+    """The conversation store gone (SQLite then makes an empty one), and back afterwards."""
+    saved = stack.workdir / "tracker-saved.db"
+    shutil.copy(stack.tracker_db, saved)
+    stack.tracker_db.unlink()
+    try:
+        yield
+    finally:
+        shutil.copy(saved, stack.tracker_db)
+
+
 def test_tracker_store_down_mid_referral_is_said_and_drops_nothing_silently(
     stack: Stack,
 ) -> None:
@@ -39,24 +51,24 @@ def test_tracker_store_down_mid_referral_is_said_and_drops_nothing_silently(
     fake.tap(person, consent, "/affirm")
     assert fake.wait_for(person, 2)[1].params["text"] == "Which area are you in?"
 
-    stack.tracker_db.unlink()  # the conversation store is gone (SQLite makes an empty one)
-    fake.send_text(person, "Glasgow")
-    reply = fake.wait_for(person, 3)[2].params["text"]
-    assert reply.startswith(LOST) and "999" in reply
-    assert not any(t.startswith("Okay. Ask me anything") for t in fake.texts(person))
-    engine = make_engine(stack.env()["DATABASE_URL"])
-    with engine.connect() as connection:
-        made = connection.execute(sa.text("SELECT COUNT(*) FROM referrals")).scalar()
-    engine.dispose()
-    assert made == 0
+    with tracker_down(stack):
+        fake.send_text(person, "Glasgow")
+        reply = fake.wait_for(person, 3)[2].params["text"]
+        assert reply.startswith(LOST) and "999" in reply
+        assert not any(t.startswith("Okay. Ask me anything") for t in fake.texts(person))
+        engine = make_engine(stack.env()["DATABASE_URL"])
+        with engine.connect() as connection:
+            made = connection.execute(sa.text("SELECT COUNT(*) FROM referrals")).scalar()
+        engine.dispose()
+        assert made == 0
 
-    # An emergency still gets the card first, then the same plain note.
-    before = len(fake.texts(person))
-    fake.send_text(person, "my pal is no breathing")
-    card = card_pieces("emergency_overdose")
-    after = [s.params["text"] for s in fake.wait_for(person, before + card + 1)][before:]
-    assert after[0].startswith("Call 999 now")
-    assert after[card].startswith(LOST)
+        # An emergency still gets the card first, then the same plain note.
+        before = len(fake.texts(person))
+        fake.send_text(person, "my pal is no breathing")
+        card = card_pieces("emergency_overdose")
+        after = [s.params["text"] for s in fake.wait_for(person, before + card + 1)][before:]
+        assert after[0].startswith("Call 999 now")
+        assert after[card].startswith(LOST)
 
 
 def test_marker_text_sent_through_every_failure_path_is_in_no_log(stack: Stack) -> None:
@@ -72,9 +84,9 @@ def test_marker_text_sent_through_every_failure_path_is_in_no_log(stack: Stack) 
         )
     time.sleep(1)  # for Rasa to finish (or drop) it
     # The conversation store down, and an emergency on top of it.
-    stack.tracker_db.unlink(missing_ok=True)
-    fake.send_text(person, "MARKER-THREE my pal is no breathing")
-    fake.wait_for_text(person, LOST)
+    with tracker_down(stack):
+        fake.send_text(person, "MARKER-THREE my pal is no breathing")
+        fake.wait_for_text(person, LOST)
     time.sleep(1)
     logs = list(stack.workdir.glob("*.log"))
     assert {p.name for p in logs} >= {"bridge.log", "rasa.log", "actions.log"}

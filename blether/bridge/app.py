@@ -96,7 +96,10 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         # What is missing or wrong, one line each, before the first message needs it.
         for finding in await run_checks(settings, client):
             (logger.info if finding.ok else logger.warning)("start-up check: %s", finding.line())
-        await intake.replay_pending(app.bot, lambda: bridge.say("delayed"))
+        # Only the bridge that runs the timers replays: with several bridges on one database,
+        # another's stored updates may be in hand right now.
+        if await asyncio.to_thread(timers.held):
+            await intake.replay_pending(app.bot, lambda: bridge.say("delayed"))
         background.append(
             asyncio.create_task(offer_loop(app, handoff, timers, settings.handoff_poll))
         )

@@ -21,7 +21,12 @@ def content_version(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:12]
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are): content is parsed again on
+# every edit and for every check, and the pure-Python parser is most of that time.
+_SAFE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SAFE_LOADER):  # type: ignore[misc,valid-type]
     """PyYAML keeps the last of two equal keys without a word: in content that hides a word
     mapped two ways, or a field written twice. Here it is an error, with its line."""
 
