@@ -82,6 +82,8 @@ class Flow:
             chat = chat_of(worker) if worker else None
             if worker is None or chat is None or not candidates([worker])[0].rota.on_duty(now):
                 continue
+            if referrals.active_for_worker(session, worker.id) is not None:
+                continue  # in a chat already: offered when it ends (or after it times out)
             offered = referrals.change(
                 session,
                 referral.id,
@@ -157,6 +159,21 @@ class Flow:
         referral = referrals.get(session, referral_id) if referral_id > 0 else None
         if worker is None or referral is None or referral.worker_id != worker.id:
             self._owe(session, chat, self.texts.not_your_referral, now, None)
+            return Answer.REFUSED
+        busy = referrals.active_for_worker(session, worker.id) if accept else None
+        if busy is not None and busy.id != referral.id and referral.status == referrals.OFFERED:
+            # Replies go to one person at a time: this one goes to someone else.
+            back = referrals.change(
+                session,
+                referral.id,
+                referrals.NEW,
+                now,
+                note="worker busy",
+                expect=referrals.OFFERED,
+            )
+            self._owe(session, chat, self.texts.worker_busy, now, None)
+            if back is not None:
+                self._next_worker(session, back, now, expired=False)
             return Answer.REFUSED
         if not accept:
             back = referrals.change(

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from blether.tables import outbox
 
-CLAIM_EXPIRES = dt.timedelta(seconds=60)
+# Longer than the slowest send (the rate limiter may wait out several Retry-After replies),
+# so a message being sent is never claimed a second time.
+CLAIM_EXPIRES = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 3
 
 

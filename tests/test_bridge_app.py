@@ -151,13 +151,33 @@ def test_flood_is_held_back_with_one_warning(stack: Stack) -> None:
     user = 555000109
     for i in range(10):
         stack.fake.send_text(user, f"hiya {i}")
-    stack.fake.wait_for(user, 1)
-    import time
-
+    # Danger is answered even past the limit: only the model is spared the flood.
+    stack.fake.send_text(user, "my pal is no breathing")
+    stack.fake.wait_for_text(user, "Call 999 now", timeout=30)
     time.sleep(8)
     texts = stack.fake.texts(user)
     assert sum(t.startswith("You're sending messages very fast") for t in texts) == 1
     assert sum(t.startswith("Hiya. I'm Blether") for t in texts) == 6
+
+
+def test_an_unknown_command_is_read_as_words(stack: Stack) -> None:
+    user = 555000127
+
+    def cards() -> int:
+        return sum(t.startswith("Call 999 now") for t in stack.fake.texts(user))
+
+    def wait_until_cards(count: int) -> None:
+        deadline = time.monotonic() + 30
+        while cards() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cards() == count
+
+    stack.fake.send_text(user, "/overdose my pal is no breathing")
+    assert stack.fake.wait_for(user, 1)[0].params["text"].startswith("Call 999 now")
+    stack.fake.send_text(user, "/help i think im overdosing")
+    wait_until_cards(2)
+    stack.fake.send_text(user, "/naloxone")
+    stack.fake.wait_for_text(user, "Naloxone is a free medicine")
 
 
 def test_a_very_long_message_is_cut_with_a_note(stack: Stack) -> None:

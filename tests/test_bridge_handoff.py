@@ -265,6 +265,8 @@ def test_a_second_bridge_on_postgresql_leaves_the_offers_to_the_first(stack: Sta
             s for s in fake.sent(chat)[chats[name].start :] if "New referral #" in s.params["text"]
         ]
         assert len(offers) == 1
+        fake.send_text(chat, "/end")  # leave no handoff open for the next test
+        assert chats[name].nth(3).params["text"].endswith("is closed.")
     assert "this bridge runs the timers" not in second_log.read_text()
 
 
@@ -289,6 +291,8 @@ def test_a_worker_can_accept_while_another_offer_is_being_sent(stack: Stack) -> 
     status = {row[0]: row[1] for row in referral_rows(stack, first_person)}
     assert list(status.values()) == ["accepted"]
     # Leave nothing running on: close the handoff, and let the other referral run out.
+    worker_before = len(fake.sent(chat))
     fake.send_text(first_person, "/bot")
     fake.wait_for_text(first_person, "You've ended the chat", timeout=30)
+    fake.wait_for(chat, worker_before + 1)  # the worker is told too, before the next test
     fake.wait_for_text(second_person, "Sorry, nobody could take your request", timeout=30)

@@ -134,3 +134,30 @@ async def test_with_the_database_down_updates_are_still_handled(
     await intake.queue.put(message)
     assert intake.queue.get_nowait() is message
     await intake.answered(message)  # logged, not raised
+
+
+async def test_the_timer_bridge_answers_only_old_orphans_and_drops_stale_ones(
+    app_sessions: sessionmaker, bot: Bot, fake: FakeTelegram
+) -> None:
+    clock = Clock(START)
+    other_bridge = Intake(app_sessions, KEY, clock)
+    orphan = update(bot, fake, 12, "what is naloxone")
+    await other_bridge.queue.put(orphan)  # then that bridge stopped
+    mine = Intake(app_sessions, KEY, clock)
+    in_hand = update(bot, fake, 13, "hiya")
+    await mine.queue.put(in_hand)
+    mine.queue.get_nowait()  # being answered here now
+
+    clock.now = START + dt.timedelta(seconds=30)
+    assert await mine.replay_pending(bot, lambda: "sorry", older_than=dt.timedelta(minutes=2)) == 0
+    clock.now = START + dt.timedelta(minutes=3)
+    assert await mine.replay_pending(bot, lambda: "sorry", older_than=dt.timedelta(minutes=2)) == 1
+    assert mine.queue.get_nowait().update_id == orphan.update_id  # not the one in hand here
+
+    stale = update(bot, fake, 14, "aye")
+    await other_bridge.queue.put(stale)
+    clock.now = START + dt.timedelta(hours=2)
+    late = Intake(app_sessions, KEY, clock)
+    assert await late.replay_pending(bot, lambda: "sorry") == 0  # hours old: dropped
+    with app_sessions.begin() as session:
+        assert stale.update_id not in [s.update_id for s in inbox.pending(session)]

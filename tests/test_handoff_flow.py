@@ -267,3 +267,30 @@ def test_an_offer_never_delivered_is_not_sent_after_it_expired(
             outbox.sent(session, item.id)
         assert SAM_CHAT not in chats  # the stale offer went; Jo's and the person's remain
         assert JO_CHAT in chats and PERSON_CHAT in chats
+
+
+def test_a_worker_in_a_chat_is_not_offered_another_and_cannot_take_two(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine, texts = flow(library), library.referral()
+    sam = machine.workers["sam"]
+    with app_sessions.begin() as session:
+        first = new_referral(session)
+        second = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)  # both offered to Sam
+        assert (
+            machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{first}", MONDAY_NOON)
+            is Answer.ACCEPTED
+        )
+        owed(session)
+    with app_sessions.begin() as session:
+        refused = machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{second}", MONDAY_NOON)
+        assert refused is Answer.REFUSED
+        messages = owed(session)
+        assert (SAM_CHAT, texts.worker_busy, ()) in messages
+        referral = referrals.get(session, second)
+        assert referral is not None and referral.worker_id == "jo"  # passed on
+    with app_sessions.begin() as session:
+        third = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+        assert status(session, third) == referrals.NEW  # Sam is busy: it waits

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+from collections.abc import Callable
 
 import httpx
 from telegram import Update
@@ -21,7 +22,7 @@ from telegram.ext import (
 from blether.bridge import handlers
 from blether.bridge.conversation import Bridge
 from blether.bridge.handoff import Handoff
-from blether.bridge.intake import Intake
+from blether.bridge.intake import ORPHANED_AFTER, Intake
 from blether.bridge.ordering import OnePersonAtATime
 from blether.bridge.webhook import run_webhook
 from blether.content import ContentLibrary
@@ -79,7 +80,12 @@ def quiet_loggers() -> None:
 def build_application(settings: Settings, http: httpx.AsyncClient | None = None) -> Application:
     key = check_settings(settings)
     quiet_loggers()
-    client = http or httpx.AsyncClient(timeout=httpx.Timeout(settings.rasa_timeout, connect=5.0))
+    # Idle connections are dropped before Rasa's server would close them (Sanic: 5 s), so a
+    # closed connection means Rasa dropped the request (RasaLostTrack), not a stale socket.
+    client = http or httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.rasa_timeout, connect=5.0),
+        limits=httpx.Limits(keepalive_expiry=2.0),
+    )
 
     upgrade(settings.database_url)
     app_engine = make_engine(settings.database_url)
@@ -96,13 +102,16 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         # What is missing or wrong, one line each, before the first message needs it.
         for finding in await run_checks(settings, client):
             (logger.info if finding.ok else logger.warning)("start-up check: %s", finding.line())
+
         # Only the bridge that runs the timers replays: with several bridges on one database,
         # another's stored updates may be in hand right now.
+        def apology() -> str:
+            return bridge.say("delayed")
+
         if await asyncio.to_thread(timers.held):
-            await intake.replay_pending(app.bot, lambda: bridge.say("delayed"))
-        background.append(
-            asyncio.create_task(offer_loop(app, handoff, timers, settings.handoff_poll))
-        )
+            await intake.replay_pending(app.bot, apology)
+        loop = timer_loop(app, handoff, timers, intake, apology, settings.handoff_poll)
+        background.append(asyncio.create_task(loop))
 
     async def close_client(_: Application) -> None:
         for task in background:
@@ -147,6 +156,10 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
     application.add_handler(
         MessageHandler(private & messages & filters.TEXT & ~filters.COMMAND, handlers.on_text)
     )
+    # Any other command ("/overdose my mate", "/stop"): read as words, never silence.
+    application.add_handler(
+        MessageHandler(private & messages & filters.COMMAND, handlers.on_unknown_command)
+    )
     application.add_handler(
         MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, handlers.on_not_text)
     )
@@ -155,17 +168,24 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
     return application
 
 
-async def offer_loop(
-    application: Application, handoff: Handoff, timers: TimerLock, every: float
+async def timer_loop(
+    application: Application,
+    handoff: Handoff,
+    timers: TimerLock,
+    intake: Intake,
+    apology: Callable[[], str],
+    every: float,
 ) -> None:
-    """Offer waiting referrals to workers on duty, re-offer unanswered ones, send what is owed.
+    """Offer waiting referrals, re-offer unanswered ones, send what is owed, pick up orphans.
 
-    Only the bridge holding the timer lock offers; every bridge sends its outbox.
+    Only the bridge holding the timer lock offers and replays; every bridge sends its outbox.
     """
     while True:
         try:
             if await asyncio.to_thread(timers.held):
                 await handoff.offer_waiting(application.bot, utc_now())
+                # Updates another bridge stored and never answered (it stopped): answered here.
+                await intake.replay_pending(application.bot, apology, older_than=ORPHANED_AFTER)
             else:
                 await handoff.send_owed(application.bot)
         except asyncio.CancelledError:

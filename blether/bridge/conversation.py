@@ -6,13 +6,16 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from telegram import Bot
+from telegram.error import TelegramError
 
 from blether import inbox, referrals
 from blether.bridge.delivery import from_rasa, send_replies, typing
 from blether.bridge.handoff import Handoff
 from blether.content import ContentError, ContentLibrary
+from blether.content.models import Worker
 from blether.erasure import erase_conversation
 from blether.flood import FloodGate
 from blether.pseudonym import pseudonym
@@ -81,6 +84,22 @@ class Bridge:
     def safety_net(self) -> SafetyNet:
         return self._net.get()
 
+    def worker_at(self, chat_id: int) -> Worker | None:
+        """The listed worker at this chat; None (and logged) if services.yml cannot be read."""
+        try:
+            return self.handoff.worker_at(chat_id)
+        except ContentError:
+            logger.error("services.yml unavailable: every chat is treated as a person's")
+            return None
+
+    async def card_if_danger(self, bot: Bot, chat_id: int, text: str) -> bool:
+        """The card, at once, if the safety net reads danger in the text; whether it did."""
+        match = self.safety_net().check(text[:TELEGRAM_MAX_CHARS])
+        if match is None:
+            return False
+        await self.send(bot, chat_id, self.card(match.topic))
+        return True
+
     async def converse(self, bot: Bot, chat_id: int, person: str, text: str) -> None:
         """To the worker during a handoff; otherwise safety first, then Rasa.
 
@@ -90,19 +109,27 @@ class Bridge:
         not sent twice. Only after that is a long message cut for the model.
         """
         text = text[:TELEGRAM_MAX_CHARS]  # all a Telegram message can hold
-        referral = await self.handoff.active_for_person(person)
-        if referral is not None:
-            if await self.handoff.relay_to_worker(bot, referral, text, self.safety_net()):
-                await self.send(bot, chat_id, self.card("emergency_overdose"))
-            return
         started = time.monotonic()
+        # Before anything that can fail or wait (the database, the worker's chat, Rasa).
         match = self.safety_net().check(text)
         sent_already: set[str] = set()
         if match is not None:
             card = self.card(match.topic)
             await self.send(bot, chat_id, card)
             sent_already = {reply.text for reply in card}
-            logger.info("safety net matched (%s); card sent before asking rasa", match.topic)
+            logger.info("safety net matched (%s); card sent first", match.topic)
+        try:
+            referral = await self.handoff.active_for_person(person)
+        except SQLAlchemyError as error:
+            logger.error("could not look up a handoff (%s); asking rasa", type(error).__name__)
+            referral = None
+        if referral is not None:
+            # During a handoff the worker answers (an emergency reaches them marked as one).
+            try:
+                await self.handoff.relay_to_worker(bot, referral, text, self.safety_net())
+            except TelegramError as error:
+                logger.warning("could not reach the worker (%s)", type(error).__name__)
+            return
         notes: list[str] = []
         if match is not None:
             # An intent payload: Rasa records the topic without re-reading (or cutting) the text.

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import traceback
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -41,13 +41,22 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     bridge, chat = bridge_of(context), update.effective_chat
-    if _private(update) and chat is not None:
+    if _private(update) and chat is not None and not await _danger_after_command(update, context):
         await bridge.send(context.bot, chat.id, [Reply(bridge.say("help"))])
+
+
+async def _danger_after_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """ "/help i took too much": the words after a command are read for danger first."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or not context.args:
+        return False
+    words = without_lone_surrogates(" ".join(context.args))
+    return await bridge_of(context).card_if_danger(context.bot, chat.id, words)
 
 
 async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     bridge, chat = bridge_of(context), update.effective_chat
-    if _private(update) and chat is not None:
+    if _private(update) and chat is not None and not await _danger_after_command(update, context):
         await bridge.send(context.bot, chat.id, bridge.card("privacy"))
 
 
@@ -105,23 +114,40 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     bridge, message, user = bridge_of(context), update.effective_message, update.effective_user
     if not _private(update) or message is None or user is None:
         return
-    worker = bridge.handoff.worker_at(message.chat_id)
+    text = without_lone_surrogates(message.text or "").strip()
+    worker = bridge.worker_at(message.chat_id)
     if worker is not None:
-        text = without_lone_surrogates(message.text or "")
         await bridge.handoff.from_worker(context.bot, worker, message.chat_id, text)
+        return
+    if not text:
+        await on_not_text(update, context)
         return
     person = bridge.person(user.id)
     if not bridge.flood.allow(person):
         logger.info("flood control held back a message")
-        if bridge.flood.should_warn(person):
+        # Danger is answered whatever the pace: only the model is spared the flood.
+        danger = await bridge.card_if_danger(context.bot, message.chat_id, text)
+        if not danger and bridge.flood.should_warn(person):
             await bridge.send(context.bot, message.chat_id, [Reply(bridge.say("slow_down"))])
-        return
-    text = without_lone_surrogates(message.text or "").strip()
-    if not text:
-        await on_not_text(update, context)
         return
     # The whole message: the bridge reads it for danger first, then cuts it for the model.
     await bridge.converse(context.bot, message.chat_id, person, text)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "/overdose my mate", "/stop": read as the words typed, never met with silence."""
+    bridge, message, user = bridge_of(context), update.effective_message, update.effective_user
+    if not _private(update) or message is None or user is None:
+        return
+    words = without_lone_surrogates(message.text or "").strip().lstrip("/")
+    text = words.split("@", 1)[0] if " " not in words else words
+    if not text.strip():
+        await bridge.send(context.bot, message.chat_id, bridge.menu())
+        return
+    if bridge.flood.allow(bridge.person(user.id)):
+        await bridge.converse(context.bot, message.chat_id, bridge.person(user.id), text)
+    else:
+        await bridge.card_if_danger(context.bot, message.chat_id, text)
 
 
 async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -135,14 +161,18 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     bridge, query, user = bridge_of(context), update.callback_query, update.effective_user
     if query is None or user is None or query.message is None:
         return
-    await query.answer()
+    try:
+        await query.answer()
+    except TelegramError:  # a tap answered late (a slow turn, a restart): still handled
+        logger.info("could not acknowledge a button tap (too old)")
     if query.message.chat.type != ChatType.PRIVATE:
         return
     chat_id = query.message.chat.id
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except TelegramError:
-        logger.info("could not clear a keyboard (message too old or unchanged)")
+    if isinstance(query.message, Message):  # an old message may be inaccessible now
+        try:
+            await query.edit_message_reply_markup(reply_markup=None)
+        except TelegramError:
+            logger.info("could not clear a keyboard (message too old or unchanged)")
     if (query.data or "").startswith(END):
         await _end_as_worker(bridge, context, user.id)
         return

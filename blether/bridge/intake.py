@@ -29,6 +29,12 @@ from blether.sealing import seal_text, unseal_text
 logger = logging.getLogger("blether.bridge")
 # Answers to updates that waited longer than this (a restart) start with an apology.
 DELAYED_AFTER = dt.timedelta(minutes=1)
+# An unanswered update this old is not answered any more: a "yes" or an area from hours ago
+# would land in whatever the conversation is now. It is dropped (and logged).
+TOO_OLD = dt.timedelta(hours=1)
+# Left by another bridge that stopped (not in hand here): answered by the timer bridge once
+# this old, which no turn takes (RASA_TIMEOUT is 30 s).
+ORPHANED_AFTER = dt.timedelta(minutes=2)
 
 
 def kind_of(update: Update) -> str:
@@ -77,10 +83,19 @@ class Intake:
         self._key = key
         self._now = now
         self.queue = InboxQueue(self.keep)
+        # Updates this process has queued and not yet answered: never replayed from here.
+        self._in_hand: set[int] = set()
 
     async def keep(self, update: Update) -> bool:
         """Store a new update (True), or recognise a copy (False)."""
-        return await asyncio.to_thread(self._store, update)
+        try:
+            kept = await asyncio.to_thread(self._store, update)
+        except Exception as error:  # noqa: BLE001 - must not stop polling: handle it unstored
+            logger.error("inbox failed (%s); handling an update unstored", type(error).__name__)
+            kept = True
+        if kept:
+            self._in_hand.add(update.update_id)
+        return kept
 
     def _store(self, update: Update) -> bool:
         user = update.effective_user
@@ -103,6 +118,7 @@ class Intake:
     async def answered(self, update: object) -> None:
         """After an update's turn: its text and whose it was go, its id stays a while."""
         if isinstance(update, Update):
+            self._in_hand.discard(update.update_id)
             await asyncio.to_thread(self._mark, update.update_id)
 
     def _mark(self, update_id: int) -> None:
@@ -117,14 +133,34 @@ class Intake:
             inbox.purge_answered(session, self._now())
             return inbox.pending(session)
 
-    async def replay_pending(self, bot: Bot, apology: Callable[[], str]) -> int:
+    async def replay_pending(
+        self, bot: Bot, apology: Callable[[], str], older_than: dt.timedelta | None = None
+    ) -> int:
         """Queue what was stored and never answered, oldest first; returns how many.
 
-        A person whose messages waited over a minute is told first, once, why it was slow.
+        At start every such update; later (`older_than`) only those left long enough that no
+        bridge can still have them in hand. One older than TOO_OLD is dropped instead. A person
+        whose messages waited over a minute is told first, once, why it was slow.
         """
-        stored = await asyncio.to_thread(self._pending)
+        try:
+            found = await asyncio.to_thread(self._pending)
+        except SQLAlchemyError as error:
+            logger.error("could not read the inbox (%s)", type(error).__name__)
+            return 0
+        now = self._now()
+        stored = [
+            row
+            for row in found
+            if row.update_id not in self._in_hand
+            and (older_than is None or now - row.received_at > older_than)
+        ]
         apologised: set[int] = set()
+        replayed = 0
         for row in stored:
+            if now - row.received_at > TOO_OLD:
+                logger.warning("an update unanswered for over an hour was dropped, not replayed")
+                await asyncio.to_thread(self._mark, row.update_id)
+                continue
             opened = unseal_text(self._key, row.payload)
             update = Update.de_json(json.loads(opened), bot) if opened is not None else None
             if update is None:
@@ -132,14 +168,22 @@ class Intake:
                 await asyncio.to_thread(self._mark, row.update_id)
                 continue
             chat = update.effective_chat
-            waited = self._now() - row.received_at
-            if chat is not None and waited > DELAYED_AFTER and chat.id not in apologised:
+            waited = now - row.received_at
+            private = chat is not None and chat.type == chat.PRIVATE
+            if (
+                chat is not None
+                and private
+                and waited > DELAYED_AFTER
+                and chat.id not in apologised
+            ):
                 apologised.add(chat.id)
                 try:
                     await bot.send_message(chat.id, apology())
                 except TelegramError as error:  # the answers themselves still go
                     logger.warning("could not send the delay note (%s)", type(error).__name__)
+            self._in_hand.add(row.update_id)
             await self.queue.replay(update)
-        if stored:
-            logger.info("replaying %d updates received before a restart", len(stored))
-        return len(stored)
+            replayed += 1
+        if replayed:
+            logger.info("replaying %d updates stored and never answered", replayed)
+        return replayed

@@ -402,6 +402,7 @@ class ReferralFile(Strict):
     ended_for_worker: str
     not_your_referral: str
     no_open_chat: str
+    worker_busy: str
 
     @root_validator(skip_on_failure=True)
     def _placeholders(cls, values: dict) -> dict:  # noqa: N805
