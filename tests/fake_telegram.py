@@ -39,6 +39,17 @@ class Sent:
     at: float = field(default_factory=time.monotonic)
 
 
+STICKER = {
+    "file_id": "s1",
+    "file_unique_id": "u1",
+    "width": 512,
+    "height": 512,
+    "is_animated": False,
+    "is_video": False,
+    "type": "regular",
+}
+
+
 class FakeTelegram:
     def __init__(self, token: str = "123456:TEST-token_abcdefghijklmnopqrstuv") -> None:
         self.token = token
@@ -150,16 +161,7 @@ class FakeTelegram:
         return self._push({"edited_message" if edited else "message": body})
 
     def send_sticker(self, user_id: int) -> int:
-        sticker = {
-            "file_id": "s1",
-            "file_unique_id": "u1",
-            "width": 512,
-            "height": 512,
-            "is_animated": False,
-            "is_video": False,
-            "type": "regular",
-        }
-        return self._push({"message": self.message(user_id, sticker=sticker)})
+        return self._push({"message": self.message(user_id, sticker=STICKER)})
 
     def tap(self, user_id: int, message: Sent, data: str) -> int:
         original = {

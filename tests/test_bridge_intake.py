@@ -13,7 +13,7 @@ from telegram import Bot, Update
 from blether import inbox
 from blether.bridge.intake import Intake, kind_of
 from blether.db import make_engine, make_sessionmaker
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import STICKER, FakeTelegram
 from tests.stack import TOKEN
 
 KEY = b"test-pseudonym-key"
@@ -47,15 +47,7 @@ def update(bot: Bot, fake: FakeTelegram, user_id: int, text: str | None) -> Upda
     data = fake.update_json(user_id, text or "")
     if text is None:
         del data["message"]["text"]
-        data["message"]["sticker"] = {
-            "file_id": "s1",
-            "file_unique_id": "u1",
-            "width": 512,
-            "height": 512,
-            "is_animated": False,
-            "is_video": False,
-            "type": "regular",
-        }
+        data["message"]["sticker"] = STICKER
     parsed = Update.de_json(data, bot)
     assert parsed is not None
     return parsed

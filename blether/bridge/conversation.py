@@ -21,7 +21,7 @@ from blether.flood import FloodGate
 from blether.pseudonym import pseudonym
 from blether.rasa_client import RasaClient, RasaLostTrack, RasaUnavailable
 from blether.replies import CONTENT_UNAVAILABLE, Reply, menu_answer, topic_answer
-from blether.safety import SafetyNet, SafetyNetSource
+from blether.safety import SafetyMatch, SafetyNet, SafetyNetSource
 from blether.sealing import seal
 
 logger = logging.getLogger("blether.bridge")
@@ -94,11 +94,20 @@ class Bridge:
 
     async def card_if_danger(self, bot: Bot, chat_id: int, text: str) -> bool:
         """The card, at once, if the safety net reads danger in the text; whether it did."""
+        match, _ = await self._send_card_if_danger(bot, chat_id, text)
+        return match is not None
+
+    async def _send_card_if_danger(
+        self, bot: Bot, chat_id: int, text: str
+    ) -> tuple[SafetyMatch | None, set[str]]:
+        """What the safety net read in `text`, and the texts of the card sent for it."""
         match = self.safety_net().check(text[:TELEGRAM_MAX_CHARS])
         if match is None:
-            return False
-        await self.send(bot, chat_id, self.card(match.topic))
-        return True
+            return None, set()
+        card = self.card(match.topic)
+        await self.send(bot, chat_id, card)
+        logger.info("safety net matched (%s); card sent first", match.topic)
+        return match, {reply.text for reply in card}
 
     async def converse(self, bot: Bot, chat_id: int, person: str, text: str) -> None:
         """To the worker during a handoff; otherwise safety first, then Rasa.
@@ -111,13 +120,7 @@ class Bridge:
         text = text[:TELEGRAM_MAX_CHARS]  # all a Telegram message can hold
         started = time.monotonic()
         # Before anything that can fail or wait (the database, the worker's chat, Rasa).
-        match = self.safety_net().check(text)
-        sent_already: set[str] = set()
-        if match is not None:
-            card = self.card(match.topic)
-            await self.send(bot, chat_id, card)
-            sent_already = {reply.text for reply in card}
-            logger.info("safety net matched (%s); card sent first", match.topic)
+        match, sent_already = await self._send_card_if_danger(bot, chat_id, text)
         try:
             referral = await self.handoff.active_for_person(person)
         except SQLAlchemyError as error:

@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from blether.bridge.conversation import Bridge
 from blether.bridge.delivery import payload_of
-from blether.bridge.handoff import ACCEPT, DECLINE, END
+from blether.handoff_flow import ACCEPT, DECLINE, END
 from blether.referrals import utc_now
 from blether.replies import Reply
 from blether.text import without_lone_surrogates

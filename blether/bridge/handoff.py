@@ -23,7 +23,7 @@ from telegram.error import TelegramError
 from blether import outbox, referrals
 from blether.content import ContentLibrary
 from blether.content.models import Worker, fill
-from blether.handoff_flow import ACCEPT, DECLINE, END, Answer, Flow
+from blether.handoff_flow import Answer, Flow
 from blether.referrals import Referral, utc_now
 from blether.safety import SafetyNet
 from blether.sealing import unseal
@@ -32,7 +32,6 @@ from blether.workers import chat_of
 
 logger = logging.getLogger("blether.bridge")
 T = TypeVar("T")
-__all__ = ["ACCEPT", "DECLINE", "END", "Handoff"]
 
 
 @dataclass
