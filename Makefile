@@ -80,7 +80,7 @@ pytest: $(MODEL) var
 
 # The everyday loop: no model, no servers, well under a minute.
 unit: $(STAMP) var
-	$(BIN)/python -m pytest -q -m "not model"
+	$(BIN)/python -m pytest -q -m "not model and not integration"
 
 stories: $(MODEL) var
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/test_stories.yml \

@@ -307,9 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="app database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="migrate to the latest schema").set_defaults(run=cmd_db_upgrade)
 
-    from blether.staff import add_commands
+    from blether import staff, staff_checkins
 
-    add_commands(sub)
+    staff.add_commands(sub)
+    staff_checkins.add_commands(sub)
 
     tg = sub.add_parser("telegram", help="run the Telegram bridge (polling, or webhook if set)")
     tg.set_defaults(run=cmd_telegram)

@@ -36,12 +36,20 @@ class Owed:
     id: int
     message: Message
     attempts: int
+    checkin_id: int | None = None
 
 
-def add(session: Session, message: Message, now: dt.datetime, referral_id: int | None) -> None:
+def add(
+    session: Session,
+    message: Message,
+    now: dt.datetime,
+    referral_id: int | None = None,
+    checkin_id: int | None = None,
+) -> None:
     session.execute(
         sa.insert(outbox).values(
             referral_id=referral_id,
+            checkin_id=checkin_id,
             chat=message.chat,
             text=message.text,
             buttons=json.dumps(message.buttons) if message.buttons else None,
@@ -62,7 +70,8 @@ def claim_next(session: Session, now: dt.datetime) -> Owed | None:
         )
         if claimed.rowcount:
             buttons = tuple(tuple(b) for b in json.loads(row.buttons)) if row.buttons else ()
-            return Owed(row.id, Message(row.chat, row.text, buttons), row.attempts + 1)  # type: ignore[arg-type]
+            message = Message(row.chat, row.text, buttons)  # type: ignore[arg-type]
+            return Owed(row.id, message, row.attempts + 1, row.checkin_id)
     return None
 
 
@@ -71,12 +80,25 @@ def sent(session: Session, owed_id: int) -> None:
     session.execute(sa.delete(outbox).where(outbox.c.id == owed_id))
 
 
-def failed(session: Session, owed: Owed) -> bool:
-    """A send failed: try again after the claim expires; True if it was given up for good."""
-    if owed.attempts >= MAX_ATTEMPTS:
+def failed(session: Session, owed: Owed, *, for_good: bool = False) -> bool:
+    """A send failed: try again after the claim expires; True if it was given up for good.
+
+    `for_good`: Telegram said the chat can never be reached (the bot was blocked).
+    """
+    if for_good or owed.attempts >= MAX_ATTEMPTS:
         session.execute(sa.delete(outbox).where(outbox.c.id == owed.id))
         return True
     return False
+
+
+def drop_unsent_for_checkin(session: Session, checkin_id: int, marker: str) -> int:
+    """Owed messages of a check-in whose buttons carry `marker`, not sent yet: now stale."""
+    result = session.execute(
+        sa.delete(outbox).where(
+            (outbox.c.checkin_id == checkin_id) & outbox.c.buttons.contains(marker)
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 def drop_unsent(session: Session, referral_id: int, marker: str) -> int:

@@ -41,6 +41,14 @@ class Settings:
     safety_check_below: float = 0.9
     # Where Rasa's action server is, for `blether doctor`; default: this machine's action port.
     action_server: str = ""
+    # Check-ins (blether/checkin_flow.py): the wait after "Are you OK?" before the louder
+    # message and again before the alert; how long a contact has to tap "I'm dealing with it"
+    # before the worker on duty is told too; when an alerted check-in is closed.
+    checkin_grace: float = 120.0
+    checkin_ack_timeout: float = 300.0
+    checkin_close_after: float = 43200.0
+    # Tests only (ignored unless BLETHER_ENV=development): see blether/clock.py.
+    test_clock_file: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +83,10 @@ class Settings:
             handoff_poll=number("BLETHER_HANDOFF_POLL", 5.0),
             safety_check_below=number("BLETHER_SAFETY_CHECK_BELOW", 0.9),
             action_server=env.get("BLETHER_ACTION_SERVER_URL") or "",
+            checkin_grace=number("BLETHER_CHECKIN_GRACE", 120.0),
+            checkin_ack_timeout=number("BLETHER_CHECKIN_ACK_TIMEOUT", 300.0),
+            checkin_close_after=number("BLETHER_CHECKIN_CLOSE_AFTER", 43200.0),
+            test_clock_file=env.get("BLETHER_TEST_CLOCK_FILE") or "",
         )
 
     @property

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
-from blether import inbox, referrals
+from blether import checkins, contacts, inbox, referrals
 from blether.content import ContentLibrary
 from blether.db import make_engine, make_sessionmaker, upgrade
 from blether.erasure import purge_events_before, tracker_sessionmaker
@@ -95,13 +95,16 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
     cutoff = referrals.utc_now() - dt.timedelta(days=args.older_than)
     with _sessions(settings).begin() as session:
         referral_rows = referrals.purge_finished(session, cutoff)
-        # Ids of answered updates are kept a day only, whatever --older-than says.
+        checkin_rows = checkins.purge_ended(session, cutoff)
+        # Ids of answered updates are kept a day only, and invite links never answered go
+        # when they expire, whatever --older-than says.
         inbox.purge_answered(session, referrals.utc_now())
+        contacts.purge_expired(session, referrals.utc_now())
     with tracker_sessionmaker(settings.tracker_url).begin() as session:
         event_rows = purge_events_before(session, cutoff.timestamp())
     print(
-        f"purged {referral_rows} referral and audit rows and {event_rows} conversation events "
-        f"older than {args.older_than} days"
+        f"purged {referral_rows} referral and audit rows, {checkin_rows} check-in and audit "
+        f"rows and {event_rows} conversation events older than {args.older_than} days"
     )
     return 0
 
@@ -124,7 +127,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     reassign.add_argument("worker")
     reassign.set_defaults(run=cmd_reassign)
     purge = sub.add_parser(
-        "purge", help="retention: erase finished referrals and old conversations"
+        "purge", help="retention: erase finished referrals, check-ins and old conversations"
     )
     purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
     purge.set_defaults(run=cmd_purge)

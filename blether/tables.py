@@ -86,10 +86,85 @@ outbox = sa.Table(
         nullable=True,
         index=True,
     ),
+    # A check-in's messages go with it, like a referral's (added in migration 0005).
+    sa.Column(
+        "checkin_id",
+        sa.Integer,
+        sa.ForeignKey("checkins.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
     sa.Column("chat", sa.Text, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("buttons", sa.Text, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+)
+
+# A person's trusted contact for check-ins. While invited, only a hash of the one-time code is
+# kept; once the contact opens the link, their pseudonym (to let them withdraw) and, when they
+# agree, their sealed chat. `shown_name` is the one thing about the person a contact ever sees;
+# `person_chat` (sealed) lets the person be told when their contact agrees or steps down.
+trusted_contacts = sa.Table(
+    "trusted_contacts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("person", sa.String(64), nullable=False, index=True),
+    sa.Column("shown_name", sa.String(40), nullable=False),
+    sa.Column("person_chat", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("invite_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("invite_expires", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("contact_person", sa.String(64), nullable=True, index=True),
+    sa.Column("chat", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# A check-in while a person uses alone: its timer (`due_at`), who is told if they stop
+# answering, and the sealed note for that person, erased when the check-in ends.
+checkins = sa.Table(
+    "checkins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("person", sa.String(64), nullable=False, index=True),
+    sa.Column("chat", sa.Text, nullable=False),
+    sa.Column("notify", sa.String(16), nullable=False),
+    sa.Column(
+        "contact_id",
+        sa.Integer,
+        sa.ForeignKey("trusted_contacts.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("worker_id", sa.String(64), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("awaiting_note", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=True, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("alerted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("acknowledged_by", sa.String(16), nullable=True),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# The audit trail of each check-in: every move, with when, and who was alerted or answered.
+checkin_events = sa.Table(
+    "checkin_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "checkin_id",
+        sa.Integer,
+        sa.ForeignKey("checkins.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state_from", sa.String(16), nullable=True),
+    sa.Column("state_to", sa.String(16), nullable=False),
+    sa.Column("note", sa.String(200), nullable=True),
 )

@@ -26,3 +26,13 @@ def without_lone_surrogates(text: str) -> str:
     outage. Paired surrogates become the character they stand for.
     """
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+_NOT_WORD = re.compile(r"[^\w' ]+")
+
+
+def comparable(text: str) -> str:
+    """Lower case, punctuation and emoji dropped, one space between words: "Aye, I'm OK!!" ->
+    "aye i'm ok", for comparing a short reply with a list of words."""
+    cleaned = _NOT_WORD.sub(" ", normalise(text).lower())
+    return _SPACES.sub(" ", cleaned).strip()

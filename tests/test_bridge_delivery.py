@@ -1,4 +1,4 @@
-from blether.bridge.delivery import callback_data, from_rasa, payload_of
+from blether.bridge.delivery import callback_data, from_rasa, instructions_from, payload_of
 from blether.replies import Button, Reply
 
 
@@ -19,3 +19,17 @@ def test_rasa_messages_become_replies() -> None:
     }
     assert from_rasa(message) == Reply("Hi", (Button("A", "/a"),))
     assert from_rasa({"image": "x.png"}) is None
+
+
+def test_instructions_from_rasa_are_custom_payloads_for_the_bridge() -> None:
+    raw = [
+        {"recipient_id": "x", "text": "hello"},
+        {
+            "recipient_id": "x",
+            "custom": {"blether": {"checkin": {"minutes": 20, "notify": "worker"}}},
+        },
+        {"recipient_id": "x", "custom": {"something": "else"}},
+        {"recipient_id": "x", "custom": {"blether": {"checkin": "not a mapping"}}},
+    ]
+    assert instructions_from(raw) == {"checkin": [{"minutes": 20, "notify": "worker"}]}
+    assert from_rasa(raw[1]) is None  # never shown to the person

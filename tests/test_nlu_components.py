@@ -104,6 +104,14 @@ def test_tokenizer_normalises_the_text_with_language_yml() -> None:
     assert message.get(TEXT) == "my pals no breathing"
 
 
+def test_tokenizer_leaves_a_button_payload_for_rasas_regex_message_handler() -> None:
+    tokenizer = NormalisingTokenizer(NormalisingTokenizer.get_default_config())
+    payload = '/using_alone{"checkin": "start"}'
+    message = Message(data={TEXT: payload})
+    tokenizer.process([message])
+    assert message.get(TEXT) == payload
+
+
 @pytest.mark.model
 def test_trained_model_forces_every_safety_example(
     model_path: Path, library: ContentLibrary

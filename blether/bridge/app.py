@@ -20,11 +20,14 @@ from telegram.ext import (
 )
 
 from blether.bridge import handlers
+from blether.bridge.checkin import Checkins, CheckinTimes
 from blether.bridge.conversation import Bridge
 from blether.bridge.handoff import Handoff
 from blether.bridge.intake import ORPHANED_AFTER, Intake
 from blether.bridge.ordering import OnePersonAtATime
+from blether.bridge.outbox_sender import OutboxSender
 from blether.bridge.webhook import run_webhook
+from blether.clock import clock_for
 from blether.content import ContentLibrary
 from blether.db import make_engine, make_sessionmaker, upgrade
 from blether.doctor import run_checks
@@ -92,7 +95,18 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
     app_sessions = make_sessionmaker(app_engine)
     timers = TimerLock(app_engine)
     library = ContentLibrary(settings.content_dir)
-    handoff = Handoff(library, app_sessions, key, dt.timedelta(seconds=settings.offer_timeout))
+    clock = clock_for(settings.test_clock_file, settings.is_development)
+    # One sender for every owed message; an alert it cannot deliver goes back to the check-ins.
+    sender = OutboxSender(app_sessions, key, clock)
+    offer_timeout = dt.timedelta(seconds=settings.offer_timeout)
+    handoff = Handoff(library, app_sessions, key, offer_timeout, sender=sender)
+    times = CheckinTimes(
+        grace=dt.timedelta(seconds=settings.checkin_grace),
+        ack_timeout=dt.timedelta(seconds=settings.checkin_ack_timeout),
+        close_after=dt.timedelta(seconds=settings.checkin_close_after),
+    )
+    checkins = Checkins(library, sender, key, clock, times)
+    sender.undeliverable = checkins.undeliverable
     background: list[asyncio.Task] = []
     intake = Intake(app_sessions, key)
 
@@ -110,7 +124,7 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
 
         if await asyncio.to_thread(timers.held):
             await intake.replay_pending(app.bot, apology)
-        loop = timer_loop(app, handoff, timers, intake, apology, settings.handoff_poll)
+        loop = timer_loop(app, handoff, checkins, timers, intake, apology, settings.handoff_poll)
         background.append(asyncio.create_task(loop))
 
     async def close_client(_: Application) -> None:
@@ -140,6 +154,7 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         tracker_sessions=tracker_sessionmaker(settings.tracker_url),
         max_message_chars=settings.max_message_chars,
         handoff=handoff,
+        checkins=checkins,
     )
     private = filters.ChatType.PRIVATE
     messages = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
@@ -151,6 +166,9 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         ("forget", handlers.on_forget),
         ("end", handlers.on_end),
         ("bot", handlers.on_bot),
+        ("checkin", handlers.on_checkin),
+        ("contact", handlers.on_contact),
+        ("withdraw", handlers.on_withdraw),
     ):
         application.add_handler(CommandHandler(command, callback, filters=private))
     application.add_handler(
@@ -171,19 +189,22 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
 async def timer_loop(
     application: Application,
     handoff: Handoff,
+    checkins: Checkins,
     timers: TimerLock,
     intake: Intake,
     apology: Callable[[], str],
     every: float,
 ) -> None:
-    """Offer waiting referrals, re-offer unanswered ones, send what is owed, pick up orphans.
+    """Offer waiting referrals, move check-ins on, send what is owed, pick up orphans.
 
-    Only the bridge holding the timer lock offers and replays; every bridge sends its outbox.
+    Only the bridge holding the timer lock offers, checks and replays; every bridge sends
+    its outbox.
     """
     while True:
         try:
             if await asyncio.to_thread(timers.held):
                 await handoff.offer_waiting(application.bot, utc_now())
+                await checkins.tick(application.bot)
                 # Updates another bridge stored and never answered (it stopped): answered here.
                 await intake.replay_pending(application.bot, apology, older_than=ORPHANED_AFTER)
             else:
@@ -191,7 +212,7 @@ async def timer_loop(
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - keep offering after a passing fault
-            logger.error("offering referrals failed (%s)", type(error).__name__)
+            logger.error("a timer round failed (%s)", type(error).__name__)
         await asyncio.sleep(every)
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from telegram import Bot
 from telegram.error import TelegramError
 
-from blether import inbox, referrals
-from blether.bridge.delivery import from_rasa, send_replies, typing
+from blether import checkins, contacts, inbox, referrals
+from blether.bridge.checkin import Checkins
+from blether.bridge.delivery import from_rasa, instructions_from, send_replies, typing
 from blether.bridge.handoff import Handoff
 from blether.content import ContentError, ContentLibrary
 from blether.content.models import Worker
@@ -40,6 +42,7 @@ class Bridge:
     tracker_sessions: sessionmaker
     max_message_chars: int
     handoff: Handoff
+    checkins: Checkins
     long_payloads: dict[str, str] = field(default_factory=dict)
     # One turn at a time per person is kept by the update processor (bridge/ordering.py).
 
@@ -121,6 +124,10 @@ class Bridge:
         started = time.monotonic()
         # Before anything that can fail or wait (the database, the worker's chat, Rasa).
         match, sent_already = await self._send_card_if_danger(bot, chat_id, text)
+        # A check-in's note, or an answer to "Are you OK?" (danger is not an answer: the
+        # check goes on, so that someone is still told if they then stop answering).
+        if match is None and await self._checkin_took(bot, person, text):
+            return
         try:
             referral = await self.handoff.active_for_person(person)
         except SQLAlchemyError as error:
@@ -142,19 +149,31 @@ class Bridge:
             notes.append(self.say("too_long"))
         else:
             for_rasa = text
-        replies = await self._ask_rasa(bot, chat_id, person, for_rasa, answered=match is not None)
+        replies, checkins_wanted = await self._ask_rasa(
+            bot, chat_id, person, for_rasa, answered=match is not None
+        )
         replies = [r for r in replies if r.text not in sent_already]
         if notes or replies:
             await self.send(bot, chat_id, [Reply(n) for n in notes] + replies)
+        # The check-in form's last step, after Rasa's own replies have gone.
+        for wanted in checkins_wanted:
+            await self._start_checkin(bot, chat_id, person, wanted)
         logger.info(
             "message answered in %.2fs with %d replies",
             time.monotonic() - started,
             len(replies) + len(sent_already),
         )
 
+    async def _checkin_took(self, bot: Bot, person: str, text: str) -> bool:
+        try:
+            return await self.checkins.on_message(bot, person, text)
+        except SQLAlchemyError as error:
+            logger.error("could not look up a check-in (%s)", type(error).__name__)
+            return False
+
     async def _ask_rasa(
         self, bot: Bot, chat_id: int, person: str, text: str, answered: bool
-    ) -> list[Reply]:
+    ) -> tuple[list[Reply], list[dict[str, Any]]]:
         """Rasa's replies; when Rasa fails, the bridge's own (nothing more if a card went)."""
         # The sealed chat lets a worker's reply reach this person after a referral is made.
         metadata = {"contact": seal(self.pseudonym_key, chat_id)}
@@ -162,23 +181,41 @@ class Bridge:
             try:
                 raw = await self.rasa.send(person, text, metadata)
                 replies = [r for r in (from_rasa(m) for m in raw) if r is not None]
-                if not replies:
+                wanted = instructions_from(raw)
+                if not replies and not wanted:
                     raise RasaUnavailable("no reply")
-                return replies
+                return replies, wanted.get("checkin", [])
             except RasaLostTrack:
                 # The card (if any) went already; nothing of a half-made form is kept.
                 logger.warning("rasa could not keep the conversation; said so")
                 lost = [Reply(self.say("lost_track"))]
-                return lost if answered else self.offline_answer(text, lost)
+                return (lost if answered else self.offline_answer(text, lost)), []
             except RasaUnavailable as error:
                 logger.warning("rasa unavailable (%s); answered by the bridge", error)
-                return [] if answered else self.offline_answer(text)
+                return ([] if answered else self.offline_answer(text)), []
+
+    async def _start_checkin(
+        self, bot: Bot, chat_id: int, person: str, wanted: dict[str, Any]
+    ) -> None:
+        try:
+            minutes, notify = int(wanted["minutes"]), str(wanted["notify"])
+        except (KeyError, TypeError, ValueError):
+            logger.error("rasa asked for a check-in without minutes or notify")
+            return
+        try:
+            await self.checkins.start(bot, chat_id, person, minutes, notify)
+        except SQLAlchemyError as error:
+            logger.error("could not store a check-in (%s)", type(error).__name__)
+            await self.send(bot, chat_id, [Reply(self.say("unavailable"))])
 
     def forget(self, person: str) -> int:
-        """Everything kept about this person: the conversation, referrals, unanswered updates."""
+        """Everything kept about this person: the conversation, referrals, check-ins, trusted
+        contacts (theirs, and any link where they are someone's contact), unanswered updates."""
         with self.tracker_sessions.begin() as session:
             erased = erase_conversation(session, person)
         with self.handoff.sessions.begin() as session:
             erased += referrals.erase_person(session, person)
+            erased += checkins.erase_person(session, person)
+            erased += contacts.erase_person(session, person)
             erased += inbox.erase_person(session, person)
         return erased

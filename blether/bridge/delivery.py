@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Mapping, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -49,6 +49,23 @@ def from_rasa(message: Mapping[str, Any]) -> Reply | None:
     if not text:
         return None
     return Reply(text, buttons)
+
+
+def instructions_from(raw: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """What Rasa's actions asked the bridge to do, as `custom` payloads {"blether": {...}}.
+
+    Only the bridge can keep a timer and reach Telegram later, so the check-in form ends by
+    asking it to start one: {"blether": {"checkin": {"minutes": 20, "notify": "worker"}}}.
+    """
+    wanted: dict[str, list[dict[str, Any]]] = {}
+    for message in raw:
+        custom = message.get("custom")
+        if not isinstance(custom, Mapping) or not isinstance(custom.get("blether"), Mapping):
+            continue
+        for name, details in custom["blether"].items():
+            if isinstance(details, Mapping):
+                wanted.setdefault(str(name), []).append(dict(details))
+    return wanted
 
 
 def keyboard(reply: Reply, long_payloads: MutableMapping[str, str]) -> InlineKeyboardMarkup | None:

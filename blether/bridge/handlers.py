@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import traceback
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -13,14 +14,23 @@ from telegram.ext import ContextTypes
 
 from blether.bridge.conversation import Bridge
 from blether.bridge.delivery import payload_of
+from blether.checkin_flow import ACK as CHECKIN_ACK
+from blether.checkin_flow import HELP as CHECKIN_HELP
+from blether.checkin_flow import PREFIX as CHECKIN_PREFIX
+from blether.checkin_flow import Outcome
+from blether.checkin_setup import CHECKIN_PAYLOAD
+from blether.contact_flow import PREFIX as CONTACT_PREFIX
+from blether.contact_flow import REMOVE as CONTACT_REMOVE
 from blether.handoff_flow import ACCEPT, DECLINE, END
 from blether.referrals import utc_now
-from blether.replies import Reply
+from blether.replies import Button, Reply
 from blether.text import without_lone_surrogates
 
 logger = logging.getLogger("blether.bridge")
 BRIDGE_KEY = "bridge"
 FORGET_YES, FORGET_NO = "forget:yes", "forget:no"
+# A trusted-contact invite code in a t.me/<bot>?start=CODE link (blether/contacts.py).
+INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
 def bridge_of(context: ContextTypes.DEFAULT_TYPE) -> Bridge:
@@ -32,8 +42,14 @@ def _private(update: Update) -> bool:
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    bridge, chat = bridge_of(context), update.effective_chat
-    if not _private(update) or chat is None:
+    bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
+    if not _private(update) or chat is None or user is None:
+        return
+    if context.args and INVITE_CODE.fullmatch(context.args[0]):
+        # t.me/<bot>?start=CODE: someone opening a trusted-contact invite.
+        await bridge.checkins.open_invite(
+            context.bot, chat.id, bridge.person(user.id), context.args[0]
+        )
         return
     welcome = [Reply(bridge.say("welcome")), Reply(bridge.say("privacy_note"))]
     await bridge.send(context.bot, chat.id, welcome + bridge.menu())
@@ -134,6 +150,65 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await bridge.converse(context.bot, message.chat_id, person, text)
 
 
+async def on_checkin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/checkin: the running check-in and what can be done, or the set-up form in Rasa."""
+    bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
+    if not _private(update) or chat is None or user is None:
+        return
+    if await _danger_after_command(update, context):
+        return
+    person = bridge.person(user.id)
+    if await bridge.handoff.active_for_person(person) is not None:
+        # In a live chat what is typed goes to the worker; the set-up is Rasa's.
+        await bridge.send(context.bot, chat.id, [Reply(bridge.library.checkin().in_handoff)])
+        return
+    running = await bridge.checkins.status(person)
+    if running is not None:
+        text, buttons = running
+        await bridge.send(
+            context.bot, chat.id, [Reply(text, tuple(Button(t, d) for t, d in buttons))]
+        )
+        return
+    await bridge.converse(context.bot, chat.id, person, CHECKIN_PAYLOAD)
+
+
+async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/contact NAME invites a trusted contact, shown NAME; /contact alone shows the current one."""
+    bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
+    if not _private(update) or chat is None or user is None:
+        return
+    name = without_lone_surrogates(" ".join(context.args or []))
+    await bridge.checkins.invite(context.bot, chat.id, bridge.person(user.id), name)
+
+
+async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/withdraw from a trusted contact: they stop being anyone's contact."""
+    bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
+    if _private(update) and chat is not None and user is not None:
+        await bridge.checkins.withdraw(context.bot, chat.id, bridge.person(user.id))
+
+
+async def _checkin_button(
+    bridge: Bridge, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, data: str
+) -> None:
+    person = bridge.person(user_id)
+    if data.startswith(CHECKIN_ACK):
+        # Who pressed, not where: only the contact or the worker who was alerted.
+        worker = bridge.worker_at(user_id)
+        await bridge.checkins.acknowledge(context.bot, chat_id, person, worker, data)
+    elif data.startswith(CHECKIN_PREFIX):
+        if data.startswith(CHECKIN_HELP):
+            # "I need help": the emergency card first, whatever else follows.
+            await bridge.send(context.bot, chat_id, bridge.card("emergency_overdose"))
+        outcome = await bridge.checkins.tap(context.bot, person, data)
+        if outcome is Outcome.REFUSED and not data.startswith(CHECKIN_HELP):
+            await bridge.send(context.bot, chat_id, [Reply(bridge.library.checkin().none_running)])
+    elif data == CONTACT_REMOVE:
+        await bridge.checkins.remove_contact(context.bot, chat_id, person)
+    else:
+        await bridge.checkins.answer_invite(context.bot, chat_id, person, data)
+
+
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ "/overdose my mate", "/stop": read as the words typed, never met with silence."""
     bridge, message, user = bridge_of(context), update.effective_message, update.effective_user
@@ -175,6 +250,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             logger.info("could not clear a keyboard (message too old or unchanged)")
     if (query.data or "").startswith(END):
         await _end_as_worker(bridge, context, user.id)
+        return
+    if (query.data or "").startswith((CHECKIN_PREFIX, CONTACT_PREFIX)):
+        await _checkin_button(bridge, context, chat_id, user.id, query.data or "")
         return
     if (query.data or "").startswith((ACCEPT, DECLINE)):
         # Who pressed, not where the button is: only the offered worker may answer.

@@ -17,14 +17,14 @@ from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import TelegramError
+from telegram import Bot
 
-from blether import outbox, referrals
+from blether import referrals
+from blether.bridge.outbox_sender import OutboxSender
 from blether.content import ContentLibrary
 from blether.content.models import Worker, fill
 from blether.handoff_flow import Answer, Flow
-from blether.referrals import Referral, utc_now
+from blether.referrals import Referral
 from blether.safety import SafetyNet
 from blether.sealing import unseal
 from blether.splitting import split_message
@@ -40,6 +40,12 @@ class Handoff:
     sessions: sessionmaker
     key: bytes
     offer_timeout: dt.timedelta
+    # One sender for every owed message, shared with the check-ins (built here when not given).
+    sender: OutboxSender | None = None
+
+    def __post_init__(self) -> None:
+        if self.sender is None:
+            self.sender = OutboxSender(self.sessions, self.key)
 
     # ---- who is who -----------------------------------------------------------------
     def workers(self) -> dict[str, Worker]:
@@ -90,28 +96,9 @@ class Handoff:
         return ended
 
     async def send_owed(self, bot: Bot) -> int:
-        """Send every message the outbox holds, oldest first; returns how many went."""
-        sent = 0
-        while True:
-            now = utc_now()
-            owed = await self._unit(partial(outbox.claim_next, now=now))
-            if owed is None:
-                return sent
-            chat = unseal(self.key, owed.message.chat)
-            try:
-                if chat is None:
-                    raise ValueError("sealed with another key")
-                await bot.send_message(chat, owed.message.text, reply_markup=_keyboard(owed))
-            except (TelegramError, ValueError) as error:
-                dropped = await self._unit(partial(outbox.failed, owed=owed))
-                logger.warning(
-                    "a handoff message could not be sent (%s)%s",
-                    type(error).__name__,
-                    "; given up" if dropped else "; will try again",
-                )
-                continue
-            await self._unit(partial(outbox.sent, owed_id=owed.id))
-            sent += 1
+        """Send every message the outbox holds (the check-ins' too), oldest first."""
+        assert self.sender is not None
+        return await self.sender.send_owed(bot)
 
     # ---- relaying: no state changes ---------------------------------------------------
     async def from_worker(self, bot: Bot, worker: Worker, chat_id: int, text: str) -> None:
@@ -138,11 +125,3 @@ class Handoff:
             for piece in split_message(fill(template, id=referral.id, text=text)):
                 await bot.send_message(chat, piece)
         return emergency
-
-
-def _keyboard(owed: outbox.Owed) -> InlineKeyboardMarkup | None:
-    if not owed.message.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(title, callback_data=data) for title, data in owed.message.buttons]]
-    )

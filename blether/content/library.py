@@ -8,6 +8,7 @@ from pathlib import Path
 from blether.content.errors import ContentError, Problem
 from blether.content.models import (
     BridgeFile,
+    CheckinFile,
     CombinationFile,
     LanguageFile,
     MenuFile,
@@ -36,6 +37,7 @@ class ContentLibrary:
         self._menu = self._yaml("menu.yml", MenuFile)
         self._bridge = self._yaml("bridge.yml", BridgeFile)
         self._referral = self._yaml("referral.yml", ReferralFile)
+        self._checkin = self._yaml("checkin.yml", CheckinFile)
 
     def _yaml(self, name: str, model: type) -> WatchedFile:
         return WatchedFile(self.root / name, partial(parse_yaml_file, model=model))
@@ -79,6 +81,7 @@ class ContentLibrary:
             self._menu,
             self._bridge,
             self._referral,
+            self._checkin,
         )
 
     def services(self) -> ServicesFile:
@@ -93,6 +96,9 @@ class ContentLibrary:
     def referral(self) -> ReferralFile:
         return self._referral.get()
 
+    def checkin(self) -> CheckinFile:
+        return self._checkin.get()
+
     def check(self) -> list[Problem]:
         """Every problem in the folder, including those between files."""
         problems: list[Problem] = []
@@ -104,6 +110,8 @@ class ContentLibrary:
             self.services,
             self.menu,
             self.bridge,
+            self.referral,
+            self.checkin,
         )
         for load in loads:
             problems += _problems_of(load)

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Extra, Field, root_validator, validator
 
+from blether.content.checkin_models import CheckinFile as CheckinFile  # re-exported
 from blether.content.safety_models import LanguageFile as LanguageFile  # re-exported
 from blether.content.safety_models import SafetyFile as SafetyFile  # re-exported
 from blether.topics import ALL_TOPICS, SUBSTANCE_CLASSES, SubstanceClass

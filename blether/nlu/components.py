@@ -15,6 +15,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX as INTENT_PREFIX
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -48,8 +49,12 @@ class NormalisingTokenizer(WhitespaceTokenizer):
         self._source = SafetyNetSource(_library())
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
-        if attribute == TEXT and isinstance(message.get(TEXT), str):
-            message.set(TEXT, self._source.normaliser()(message.get(TEXT)))
+        text = message.get(TEXT)
+        # An intent payload from a button ('/using_alone{"checkin": "start"}') is left as it
+        # is: Rasa's RegexMessageHandler, at the end of the graph, reads its intent and
+        # entities from the exact text, and normalising would break its JSON.
+        if attribute == TEXT and isinstance(text, str) and not text.startswith(INTENT_PREFIX):
+            message.set(TEXT, self._source.normaliser()(text))
         return super().tokenize(message, attribute)
 
 
