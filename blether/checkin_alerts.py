@@ -188,7 +188,13 @@ class CheckinAlerts(CheckinBase):
         self._alert(session, checkin, now, asked_help=True)
 
     def _escalate(
-        self, session: Session, checkin: Checkin, now: dt.datetime, why: str, unreachable: bool
+        self,
+        session: Session,
+        checkin: Checkin,
+        now: dt.datetime,
+        why: str,
+        unreachable: bool,
+        asked_help: bool = False,
     ) -> int:
         """The contact did not acknowledge in time, or could not be reached: the worker too."""
         worker = self.on_duty(now, besides=checkin.worker_id)
@@ -215,6 +221,8 @@ class CheckinAlerts(CheckinBase):
             note=self._note(checkin),
             why=why,
         )
+        if asked_help:
+            text = self.texts.worker_help_alert.format(id=checkin.id, note=self._note(checkin))
         self._owe_worker(session, worker, text, now, checkin.id)
         if unreachable:
             # The person was told their contact knows; say who really does.
@@ -227,12 +235,47 @@ class CheckinAlerts(CheckinBase):
         start = (checkin.alerted_at or now) - 2 * self.grace
         return max(1, round((now - start).total_seconds() / 60))
 
-    def undeliverable(self, session: Session, checkin_id: int, now: dt.datetime) -> int:
-        """An alert could not reach whoever it was for (the bot blocked): tell a worker now."""
+    def undeliverable(self, session: Session, checkin_id: int, chat: str, now: dt.datetime) -> int:
+        """An alert could not reach whoever it was for (the bot blocked): tell someone else."""
         checkin = checkins.get(session, checkin_id)
-        if checkin is None or checkin.state is not State.ALERTED:
+        if checkin is None or checkin.state not in (State.ALERTED, State.ESCALATED):
             return 0
-        logger.warning("a check-in alert could not be delivered; telling a worker")
-        return self._escalate(
-            session, checkin, now, self.texts.why_contact_unreachable, unreachable=True
+        contact = contacts.get(session, checkin.contact_id) if checkin.contact_id else None
+        asked_help = any(
+            "asked for help" in note for *_, note in checkins.history(session, checkin_id)
         )
+        if contact is not None and contact.chat == chat:
+            logger.warning("a check-in alert could not reach the contact; telling a worker")
+            if checkin.state is not State.ALERTED:
+                return 0  # the worker was told already
+            return self._escalate(
+                session, checkin, now, self.texts.why_contact_unreachable, unreachable=True,
+                asked_help=asked_help,
+            )  # fmt: skip
+        # A worker's alert: the next worker on duty, if there is one.
+        logger.warning("a check-in alert could not reach a worker; trying another")
+        checkins.remark(
+            session, checkin_id, now, f"alert to worker {checkin.worker_id} not delivered"
+        )
+        worker = self.on_duty(now, besides=checkin.worker_id)
+        back = self._ok_or_help(checkin.id)
+        if worker is None:
+            checkins.remark(session, checkin_id, now, "no other worker on duty")
+            if checkin.notify != CONTACT:
+                self._owe(session, checkin.chat, self.texts.nobody_told, now, checkin.id, back)
+            return 0
+        checkins.set_worker(session, checkin_id, worker.id)
+        checkins.remark(session, checkin_id, now, f"worker {worker.id} alerted instead")
+        note = self._note(checkin)
+        if asked_help:
+            text = self.texts.worker_help_alert.format(id=checkin.id, note=note)
+        else:
+            text = self.texts.worker_alert.format(
+                id=checkin.id, waited=self._waited_since_alert(checkin, now), note=note,
+                why=self.texts.why_worker_unreachable,
+            )  # fmt: skip
+        self._owe_worker(session, worker, text, now, checkin.id)
+        who = self.texts.who_worker.format(worker=worker.name)
+        told = self.texts.told_other_worker.format(who=who)
+        self._owe(session, checkin.chat, told, now, checkin.id, back)
+        return 1

@@ -37,6 +37,9 @@ from blether.checkin_base import (
 from blether.checkins import ALERTING, ASKING, Checkin, State
 from blether.sealing import seal_text
 
+ANSWERED_LATE = "answered after the alert"
+NOTE_LIMIT = 1000  # characters kept of a note
+
 __all__ = [
     "ACK",
     "CANCEL",
@@ -119,43 +122,61 @@ class CheckinFlow(CheckinAlerts):
     def _owe_direct(self, session: Session, chat: str, text: str, now: dt.datetime) -> None:
         outbox.add(session, outbox.Message(chat, text), now)
 
-    def take_note(self, session: Session, person: str, text: str, now: dt.datetime) -> bool:
-        """The person's message is their note, if their check-in is waiting for one."""
+    def take_note(self, session: Session, person: str, text: str | None, now: dt.datetime) -> bool:
+        """The person's message is their note, if their check-in is waiting for one.
+
+        None ("stop", "skip" typed at the prompt) means no note, as the Skip button.
+        """
         checkin = checkins.current(session, person)
         if checkin is None or not checkin.awaiting_note:
             return False
-        if not checkins.set_note(session, checkin.id, seal_text(self.key, text[:1000])):
+        note = text[:NOTE_LIMIT] if text else None
+        if not checkins.set_note(session, checkin.id, seal_text(self.key, note) if note else None):
             return False
         outbox.drop_unsent_for_checkin(session, checkin.id, SKIP)
-        self._owe(session, checkin.chat, self.texts.note_saved, now, checkin.id)
+        if note is None:
+            said = self.texts.note_skipped
+        else:
+            said = self.texts.note_cut if len(text or "") > NOTE_LIMIT else self.texts.note_saved
+        self._owe(session, checkin.chat, said, now, checkin.id)
         return True
 
     # ---- the person's answers ------------------------------------------------------------
     def answer(self, session: Session, person: str, says_ok: bool, now: dt.datetime) -> Outcome:
         """The person typed while a check waits.
 
-        In time: "I'm OK" ends it; anything else is asked again and the check goes on (a "no",
-        "feel weird" must never end it). After an alert: LATE, asked whether they are OK.
+        In time: "I'm OK" ends it; anything else is asked again and the check goes on, its
+        timer unchanged ("feel weird" must never end it or put it off). After an alert: asked
+        whether they are OK, whoever was told hears they answered, and escalation goes on.
         """
         checkin = checkins.current(session, person)
         if checkin is None or checkin.state is State.SET:
             return Outcome.NOTHING
+        if says_ok and checkin.state in ALERTING | {State.LATE}:
+            return self._after_alert(session, checkin, now)
         if checkin.state is State.LATE:
-            return self._after_alert(session, checkin, True, now) if says_ok else Outcome.NOTHING
+            return Outcome.NOTHING
         if checkin.state in ALERTING:
             return self._late(session, checkin, now)
         if says_ok:
             return self._answered(session, checkin, now)
-        moved = checkins.change(
-            session, checkin.id, State.ASKED, now, note="answered, not with OK",
-            expect=checkin.state, due_at=now + self.grace,
-        )  # fmt: skip
-        if moved is None:
-            return Outcome.REFUSED
-        outbox.drop_unsent_for_checkin(session, checkin.id, OK)
+        # Not an "I'm OK": asked again, and the timer runs on unchanged, so that no amount of
+        # typing can put the alert off.
+        checkins.remark(session, checkin.id, now, "answered, not with OK")
         unclear = self.texts.answered_unclear
         self._owe(session, checkin.chat, unclear, now, checkin.id, self._ok_or_help(checkin.id))
         return Outcome.ASKED_AGAIN
+
+    def typed_help(self, session: Session, person: str, now: dt.datetime) -> Outcome:
+        """ "help", "not ok", "naw" typed while a check waits or after an alert: as the button."""
+        checkin = checkins.current(session, person)
+        if checkin is None or checkin.state is State.SET:
+            return Outcome.NOTHING
+        if checkin.state in ASKING:
+            self.asked_for_help(session, checkin, now)
+        else:
+            self._help_after_alert(session, checkin, now)
+        return Outcome.NEEDS_HELP
 
     def tap(self, session: Session, person: str, data: str, now: dt.datetime) -> Outcome:
         """A button on a message to the person: I'm OK, I need help, more time, cancel, skip."""
@@ -173,8 +194,11 @@ class CheckinFlow(CheckinAlerts):
             if checkins.set_note(session, checkin.id, None):
                 self._owe(session, checkin.chat, self.texts.note_skipped, now, checkin.id)
             return Outcome.DONE
-        if action in (OK, HELP) and after_alert:
-            return self._after_alert(session, checkin, action == OK, now)
+        if action == OK and after_alert:
+            return self._after_alert(session, checkin, now)
+        if action == HELP and after_alert:
+            self._help_after_alert(session, checkin, now)
+            return Outcome.NEEDS_HELP
         if action == OK and before_alert:
             return self._answered(session, checkin, now)
         if action == HELP and before_alert:
@@ -199,6 +223,8 @@ class CheckinFlow(CheckinAlerts):
             return Outcome.REFUSED
         extra = dt.timedelta(minutes=self.texts.extend_minutes)
         base = checkin.due_at if checkin.state is State.SET and checkin.due_at else now
+        # Never further off than the longest check-in the set-up allows.
+        base = min(base, now + dt.timedelta(minutes=MAX_MINUTES) - extra)
         moved = checkins.change(
             session,
             checkin.id,
@@ -227,7 +253,11 @@ class CheckinFlow(CheckinAlerts):
         return Outcome.DONE
 
     def _late(self, session: Session, checkin: Checkin, now: dt.datetime) -> Outcome:
-        """A first word after the alert: asked whether they are OK; whoever was told, told."""
+        """Words after the alert: asked whether they are OK; whoever was told hears it once.
+
+        The escalation goes on unless someone already acknowledged: a person who typed
+        "feel weird" may still need the worker.
+        """
         if checkin.state is State.NOBODY:
             moved = checkins.change(
                 session, checkin.id, State.CLOSED, now, note="answered; nobody had been told",
@@ -238,33 +268,38 @@ class CheckinFlow(CheckinAlerts):
             return Outcome.LATE
         if checkin.state is State.LATE:
             return Outcome.NOTHING
-        moved = checkins.change(
-            session, checkin.id, State.LATE, now, note="answered after the alert",
-            expect=checkin.state, due_at=now + self.close_after,
-        )  # fmt: skip
-        if moved is None:
-            return Outcome.REFUSED
+        first = not checkins.remarked(session, checkin.id, ANSWERED_LATE)
+        if checkin.state is State.ACKNOWLEDGED:
+            moved = checkins.change(
+                session, checkin.id, State.LATE, now, note=ANSWERED_LATE,
+                expect=checkin.state, due_at=now + self.close_after,
+            )  # fmt: skip
+            if moved is None:
+                return Outcome.REFUSED
+        elif first:
+            checkins.remark(session, checkin.id, now, ANSWERED_LATE)
         question = self.texts.late_question.format(who=self._who_told(checkin))
         self._owe(session, checkin.chat, question, now, checkin.id, self._ok_or_help(checkin.id))
-        self._tell_alerted(session, checkin, "late_to_alerted", now)
+        if first:
+            self._tell_alerted(session, checkin, "late_to_alerted", now)
         return Outcome.LATE
 
-    def _after_alert(
-        self, session: Session, checkin: Checkin, ok: bool, now: dt.datetime
-    ) -> Outcome:
-        """ "I'm OK" or "I need help" once someone was told: it closes, and they are told."""
-        note = "said they are OK" if ok else "said they need help"
+    def _help_after_alert(self, session: Session, checkin: Checkin, now: dt.datetime) -> None:
+        """ "I need help" once someone was told: they hear it; nothing closes or stops."""
+        checkins.remark(session, checkin.id, now, "said they need help")
+        if checkin.state is not State.NOBODY:
+            self._tell_alerted(session, checkin, "late_help_to_alerted", now)
+
+    def _after_alert(self, session: Session, checkin: Checkin, now: dt.datetime) -> Outcome:
+        """ "I'm OK" once someone was told: it closes, and they are told."""
         moved = checkins.change(
-            session, checkin.id, State.CLOSED, now, note=note, expect=checkin.state
+            session, checkin.id, State.CLOSED, now, note="said they are OK", expect=checkin.state
         )
         if moved is None:
             return Outcome.REFUSED
         outbox.drop_unsent_for_checkin(session, checkin.id, OK)
         if checkin.state is not State.NOBODY:
-            told = "late_ok_to_alerted" if ok else "late_help_to_alerted"
-            self._tell_alerted(session, checkin, told, now)
-        if not ok:
-            return Outcome.NEEDS_HELP
+            self._tell_alerted(session, checkin, "late_ok_to_alerted", now)
         thanks = self.texts.late_ok if checkin.state is not State.NOBODY else self.texts.ok_thanks
         self._owe(session, checkin.chat, thanks, now, checkin.id)
         return Outcome.DONE

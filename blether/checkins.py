@@ -222,6 +222,26 @@ def change(
     return get(session, checkin_id)
 
 
+def remark(session: Session, checkin_id: int, now: dt.datetime, text: str) -> None:
+    """An audit row for something that happened without a move (an answer, a failed alert)."""
+    current_row = get(session, checkin_id)
+    if current_row is not None:
+        state = current_row.state.value
+        _audit(session, checkin_id, now, state, state, text)
+
+
+def remarked(session: Session, checkin_id: int, text: str) -> bool:
+    """Whether the audit trail already holds a row with this note."""
+    return any(note == text for *_, note in history(session, checkin_id))
+
+
+def set_worker(session: Session, checkin_id: int, worker_id: str) -> None:
+    """Another worker was alerted instead (the first could not be reached)."""
+    session.execute(
+        sa.update(checkins).where(checkins.c.id == checkin_id).values(worker_id=worker_id)
+    )
+
+
 def set_note(session: Session, checkin_id: int, sealed_note: str | None) -> bool:
     """The note (or none) for a check-in still waiting for one; False if it no longer is."""
     result = session.execute(

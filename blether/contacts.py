@@ -158,6 +158,12 @@ def active_for(session: Session, person: str) -> Contact | None:
 def remove(session: Session, person: str) -> Contact | None:
     """The person removes their contact (and any open invite); the removed contact, if any."""
     active = active_for(session, person)
+    if active is not None:
+        # A running check-in that would have told them now tells the worker on duty instead
+        # (SQLite does not apply the foreign key's ON DELETE SET NULL).
+        session.execute(
+            sa.update(checkins).where(checkins.c.contact_id == active.id).values(contact_id=None)
+        )
     session.execute(sa.delete(trusted_contacts).where(trusted_contacts.c.person == person))
     return active
 

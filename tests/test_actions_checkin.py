@@ -168,3 +168,18 @@ def test_notify_and_asking_in_words() -> None:
     assert parse_notify("Worker on duty") == "worker" and parse_notify("eh?") is None
     assert wants_checkin("can u check in on me in 20") and wants_checkin("Check on me!")
     assert not wants_checkin("is it bad to use on my own") and not wants_checkin("check on my pal")
+
+
+def test_ok_and_help_words(library: ContentLibrary) -> None:
+    from blether.bridge.checkin import says_ok_only
+    from blether.text import comparable
+
+    texts = library.checkin()
+    for ok in ("OK", "Aye, I'm fine!", "still here x", "I’m OK"):
+        assert says_ok_only(ok, texts.ok_words), ok
+    for not_ok in ("not ok", "am no ok", "feel weird", "naw"):
+        assert not says_ok_only(not_ok, texts.ok_words), not_ok
+    # Help is whole phrases only: "ok" must never read as "not ok".
+    assert comparable("Help me!") in texts.help_words
+    assert comparable("ok") not in texts.help_words
+    assert comparable("im ok") not in texts.help_words

@@ -272,7 +272,10 @@ def test_worker_alerted_directly_and_a_late_answer_tells_them(app_sessions: sess
                 (),
             )
         ]
-        assert state(session, checkin_id) is State.CLOSED
+        # "I need help" never closes an alert: a second tap tells them again, nothing stops.
+        assert state(session, checkin_id) is State.ALERTED
+        assert machine.tap(session, PERSON, f"{HELP}{checkin_id}", at(28)) is Outcome.NEEDS_HELP
+        assert state(session, checkin_id) is State.ALERTED
 
 
 def test_extend_and_cancel(app_sessions: sessionmaker) -> None:
@@ -335,7 +338,9 @@ def test_an_undeliverable_alert_to_the_contact_tells_the_worker(app_sessions: se
         for minute in (20, 22, 24):
             machine.tick(session, at(minute))
         owed(session)
-        assert machine.undeliverable(session, checkin_id, at(24.5)) == 1
+        contact = contacts.active_for(session, PERSON)
+        assert contact is not None and contact.chat is not None
+        assert machine.undeliverable(session, checkin_id, contact.chat, at(24.5)) == 1
         sent = owed(session)
     [(_, text, _)] = [m for m in sent if m[0] == WORKER_CHAT]
     assert "I couldn't reach their trusted contact." in text
@@ -353,14 +358,69 @@ def test_typing_something_other_than_ok_asks_again_and_the_check_goes_on(
         machine.tick(session, at(20))
         machine.tick(session, at(22))
         owed(session)
-        for _ in range(3):  # "am no ok", "naw", "feel weird": never the end of the check
-            assert machine.answer(session, PERSON, says_ok=False, now=at(23)) is Outcome.ASKED_AGAIN
+        for minute in (22.5, 23, 23.5):  # "feel weird", "eh?": never the end of the check
+            assert (
+                machine.answer(session, PERSON, says_ok=False, now=at(minute))
+                is Outcome.ASKED_AGAIN
+            )
         [(_, text, buttons)] = owed(session)[-1:]
         assert text == "Thanks for answering. Are you OK? Tap I'm OK, or I need help."
-        assert state(session, checkin_id) is State.ASKED
-        assert machine.tick(session, at(24.9)) == 0  # the grace starts again from the answer
-        assert machine.tick(session, at(25)) == 1
+        # Nor can typing put the alert off: it goes at the time it was due.
         assert state(session, checkin_id) is State.REMINDED
+        assert machine.tick(session, at(24)) == 1
+        assert state(session, checkin_id) is State.ALERTED
+
+
+def test_typed_help_counts_as_the_button(app_sessions: sessionmaker) -> None:
+    machine = flow()
+    with app_sessions.begin() as session:
+        checkin_id = start(session, machine)
+        assert machine.typed_help(session, PERSON, at(5)) is Outcome.NOTHING  # not asked yet
+        machine.tick(session, at(20))
+        owed(session)
+        assert machine.typed_help(session, PERSON, at(21)) is Outcome.NEEDS_HELP
+        assert state(session, checkin_id) is State.ALERTED
+        sent = owed(session)
+    assert any(c == WORKER_CHAT and "the person asked for help" in t for c, t, _ in sent)
+
+
+def test_words_after_the_contact_alert_do_not_stop_the_worker_being_told(
+    app_sessions: sessionmaker,
+) -> None:
+    machine = flow()
+    with app_sessions.begin() as session:
+        add_contact(session)
+        checkin_id = start(session, machine, notify="contact")
+        for minute in (20, 22, 24):
+            machine.tick(session, at(minute))
+        owed(session)
+        assert machine.answer(session, PERSON, says_ok=False, now=at(25)) is Outcome.LATE
+        assert machine.answer(session, PERSON, says_ok=False, now=at(26)) is Outcome.LATE
+        sent = owed(session)
+        # The contact hears once that they answered; the person is asked each time.
+        assert sum(c == CONTACT_CHAT for c, _, _ in sent) == 1
+        assert machine.tick(session, at(29)) == 1
+        assert state(session, checkin_id) is State.ESCALATED
+        assert any(c == WORKER_CHAT for c, _, _ in owed(session))
+
+
+def test_an_undeliverable_worker_alert_goes_to_the_next_worker(app_sessions: sessionmaker) -> None:
+    texts = ContentLibrary(ROOT / "content").checkin()
+    other = worker(True).copy(update={"id": "ali", "name": "Ali", "telegram_chat": 7004})
+    machine = CheckinFlow(texts, {"jo": worker(True), "ali": other}, KEY, GRACE, ACK_TIMEOUT, CLOSE)
+    with app_sessions.begin() as session:
+        checkin_id = start(session, machine)
+        for minute in (20, 22, 24):
+            machine.tick(session, at(minute))
+        owed(session)
+        assert machine.undeliverable(session, checkin_id, seal(KEY, WORKER_CHAT), at(24.5)) == 1
+        sent = owed(session)
+        found = checkins.get(session, checkin_id)
+    assert found is not None and found.worker_id == "ali"
+    assert any(c == 7004 and "I couldn't reach the worker I told first." in t for c, t, _ in sent)
+    assert any(
+        c == PERSON_CHAT and t.startswith("I couldn't reach the worker I told") for c, t, _ in sent
+    )
 
 
 def test_i_need_help_before_the_alert_tells_the_contact_at_once(app_sessions: sessionmaker) -> None:
@@ -374,7 +434,7 @@ def test_i_need_help_before_the_alert_tells_the_contact_at_once(app_sessions: se
         sent = owed(session)
         assert state(session, checkin_id) is State.ALERTED
     [(_, alert, _)] = [m for m in sent if m[0] == CONTACT_CHAT]
-    assert alert.startswith('Urgent: Sam has tapped "I need help" on Blether.')
+    assert alert.startswith("Urgent: Sam has asked for help on Blether.")
     assert [t for c, t, _ in sent if c == PERSON_CHAT] == [
         "I've told your trusted contact that you need help."
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from blether import checkins
 from blether.bridge.outbox_sender import OutboxSender
 from blether.checkin_flow import ACK, CheckinFlow, Outcome
+from blether.checkin_setup import stopping
 from blether.clock import Clock
 from blether.contact_flow import ContactFlow, Said
 from blether.content import ContentLibrary
@@ -25,6 +27,7 @@ from blether.sealing import seal
 from blether.text import comparable
 
 logger = logging.getLogger("blether.bridge")
+NO_NOTE = frozenset({"skip", "no", "nah", "naw", "nope", "nothing", "none", "no note", "no ta"})
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,12 @@ class Checkins:
     def contact_flow(self) -> ContactFlow:
         return ContactFlow(self.library.checkin())
 
-    def undeliverable(self, session: Session, checkin_id: int, data: str, now: dt.datetime) -> None:
+    def undeliverable(
+        self, session: Session, checkin_id: int, data: str, chat: str, now: dt.datetime
+    ) -> None:
         """The outbox gave up on a check-in message: if it was an alert, tell someone else."""
         if data.startswith(ACK):
-            self.flow().undeliverable(session, checkin_id, now)
+            self.flow().undeliverable(session, checkin_id, chat, now)
 
     async def _send(self, bot: Bot) -> None:
         await self.sender.send_owed(bot)
@@ -77,7 +82,9 @@ class Checkins:
         )
         await self._send(bot)
 
-    async def on_message(self, bot: Bot, person: str, text: str) -> bool:
+    async def on_message(
+        self, bot: Bot, person: str, text: str, send_card: Callable[[], Awaitable[None]]
+    ) -> bool:
         """A typed message: the note if one is awaited, or an answer to a waiting check.
 
         True when the check-in took it: a note, or an answer to a waiting check (a plain
@@ -86,16 +93,31 @@ class Checkins:
         """
         flow, now = self.flow(), self.clock.now()
         says_ok = says_ok_only(text, flow.texts.ok_words)
+        # Whole phrases only: "ok" alone must never read as "not ok".
+        says_help = comparable(text) in flow.texts.help_words
+
+        # "no", "skip", "stop" at the note prompt mean no note (never a note that says "stop").
+        note = None if stopping(text) or comparable(text) in NO_NOTE else text
 
         def work(session: Session) -> tuple[bool, Outcome]:
-            if flow.take_note(session, person, text, now):
+            if flow.take_note(session, person, note, now):
                 return True, Outcome.DONE
+            if says_help:
+                return False, flow.typed_help(session, person, now)
             return False, flow.answer(session, person, says_ok, now)
 
         noted, outcome = await self.sender.unit(work)
+        if outcome is Outcome.NEEDS_HELP:
+            # Typed "help" while a check waits: the emergency card first, as for the button.
+            await send_card()
         if noted or outcome is not Outcome.NOTHING:
             await self._send(bot)
-        return noted or outcome in (Outcome.DONE, Outcome.LATE, Outcome.ASKED_AGAIN)
+        return noted or outcome in (
+            Outcome.DONE,
+            Outcome.LATE,
+            Outcome.ASKED_AGAIN,
+            Outcome.NEEDS_HELP,
+        )
 
     async def tap(self, bot: Bot, person: str, data: str) -> Outcome:
         flow, now = self.flow(), self.clock.now()

@@ -126,7 +126,7 @@ class Bridge:
         match, sent_already = await self._send_card_if_danger(bot, chat_id, text)
         # A check-in's note, or an answer to "Are you OK?" (danger is not an answer: the
         # check goes on, so that someone is still told if they then stop answering).
-        if match is None and await self._checkin_took(bot, person, text):
+        if match is None and await self._checkin_took(bot, chat_id, person, text):
             return
         try:
             referral = await self.handoff.active_for_person(person)
@@ -164,9 +164,12 @@ class Bridge:
             len(replies) + len(sent_already),
         )
 
-    async def _checkin_took(self, bot: Bot, person: str, text: str) -> bool:
+    async def _checkin_took(self, bot: Bot, chat_id: int, person: str, text: str) -> bool:
+        async def emergency_card() -> None:
+            await self.send(bot, chat_id, self.card("emergency_overdose"))
+
         try:
-            return await self.checkins.on_message(bot, person, text)
+            return await self.checkins.on_message(bot, person, text, emergency_card)
         except SQLAlchemyError as error:
             logger.error("could not look up a check-in (%s)", type(error).__name__)
             return False

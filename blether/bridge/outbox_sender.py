@@ -27,8 +27,8 @@ from blether.sealing import unseal
 logger = logging.getLogger("blether.bridge")
 T = TypeVar("T")
 # Told when a check-in's message that needed an answer could not be delivered: (session,
-# check-in id, buttons' callback data, now).
-Undeliverable = Callable[[Session, int, str, dt.datetime], object]
+# check-in id, buttons' callback data, the sealed chat it was for, now).
+Undeliverable = Callable[[Session, int, str, str, dt.datetime], object]
 
 
 @dataclass
@@ -51,7 +51,9 @@ class OutboxSender:
         """Send every message the outbox holds, oldest first; returns how many went."""
         sent = 0
         while True:
-            owed = await self.unit(partial(outbox.claim_next, now=self.clock.now()))
+            # Claims are about this process's real time (a crash mid-send), not the clock
+            # check-ins run on, which tests move.
+            owed = await self.unit(partial(outbox.claim_next, now=SystemClock().now()))
             if owed is None:
                 return sent
             chat = unseal(self.key, owed.message.chat)
@@ -76,7 +78,7 @@ class OutboxSender:
         dropped = outbox.failed(session, owed, for_good=for_good)
         if dropped and owed.checkin_id is not None and self.undeliverable and owed.message.buttons:
             data = owed.message.buttons[0][1]
-            self.undeliverable(session, owed.checkin_id, data, self.clock.now())
+            self.undeliverable(session, owed.checkin_id, data, owed.message.chat, self.clock.now())
         return dropped
 
 

@@ -23,6 +23,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "contact_help_alert": {"name", "note", "next"},
     "worker_help_alert": {"id", "note"},
     "told_instead": {"who"},
+    "told_other_worker": {"who"},
     "help_told": {"who"},
     "who_both": {"worker"},
     "worker_alert": {"id", "waited", "note", "why"},
@@ -73,6 +74,7 @@ class CheckinFile(BaseModel):
     ask_note: str
     skip_note: str = Button
     note_saved: str
+    note_cut: str
     note_skipped: str
     status: str
     none_running: str
@@ -89,6 +91,7 @@ class CheckinFile(BaseModel):
     cancelled: str
     told: str
     told_instead: str
+    told_other_worker: str
     nobody_told: str
     help_told: str
     nobody_late: str
@@ -96,6 +99,7 @@ class CheckinFile(BaseModel):
     need_help_button: str = Button
     late_ok: str
     ok_words: list[str] = Field(..., min_items=1)
+    help_words: list[str] = Field(..., min_items=1)
     who_contact: str
     who_worker: str
     who_any_worker: str
@@ -110,6 +114,7 @@ class CheckinFile(BaseModel):
     next_nobody: str
     why_first: str
     why_asked_for_help: str
+    why_worker_unreachable: str
     why_contact_silent: str
     why_contact_unreachable: str
     dealing_button: str = Button
@@ -137,7 +142,7 @@ class CheckinFile(BaseModel):
     withdrawn_to_person: str
     not_a_contact: str
 
-    @validator("ok_words", each_item=True)
+    @validator("ok_words", "help_words", each_item=True)
     def _plain_words(cls, word: str) -> str:  # noqa: N805
         if word != word.strip().lower() or not word:
             raise ValueError(f"'{word}': write ok_words in lower case, without spaces around")
