@@ -61,6 +61,7 @@ run: $(MODEL) var
 
 bench: $(MODEL) var
 	$(BIN)/python -m tests.bench_bridge
+	$(BIN)/python -m tests.bench_alerts
 
 lint: $(STAMP)
 	$(BIN)/ruff check blether actions tests

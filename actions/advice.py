@@ -1,11 +1,13 @@
-"""Answers a topic from its advice file."""
+"""Answers a topic from its advice file, with current drug alerts about what was named."""
 
 from __future__ import annotations
 
 from rasa_sdk import Tracker
 
 from actions.common import ContentAction, latest_intent
-from blether.replies import Answer, menu_answer, topic_answer
+from actions.couse import substance_mentions
+from blether.answers import answer_for
+from blether.replies import Answer, menu_answer
 from blether.topics import ADVICE_TOPICS
 
 
@@ -17,4 +19,6 @@ class ActionAnswerTopic(ContentAction):
         topic_id = latest_intent(tracker)
         if topic_id not in ADVICE_TOPICS:
             return menu_answer(self.library)
-        return topic_answer(self.library, topic_id)
+        message = tracker.latest_message or {}
+        mentions = substance_mentions(self.library, message.get("entities") or [])
+        return answer_for(self.library, topic_id, mentions, str(message.get("text") or ""))

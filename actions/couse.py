@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from rasa_sdk import Tracker
 
 from actions.common import ContentAction, latest_intent
+from blether.answers import with_alerts
 from blether.content import ContentLibrary
 from blether.couse import COUSE_TOPICS, MORE_ENTITY, couse_answer, more_answer
 from blether.mentions import Mention
@@ -81,4 +83,6 @@ class ActionAnswerCouse(ContentAction):
             return more_answer(
                 self.library, topic_id, substance_mentions(self.library, asked_about(tracker))
             )
-        return couse_answer(self.library, topic_id, substance_mentions(self.library, entities))
+        mentions = substance_mentions(self.library, entities)
+        answer = couse_answer(self.library, topic_id, mentions)
+        return with_alerts(self.library, answer, mentions, dt.date.today())

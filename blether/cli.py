@@ -307,10 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="app database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="migrate to the latest schema").set_defaults(run=cmd_db_upgrade)
 
-    from blether import staff, staff_checkins
+    from blether import staff, staff_alerts, staff_checkins
 
     staff.add_commands(sub)
     staff_checkins.add_commands(sub)
+    staff_alerts.add_commands(sub)
 
     tg = sub.add_parser("telegram", help="run the Telegram bridge (polling, or webhook if set)")
     tg.set_defaults(run=cmd_telegram)

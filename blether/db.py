@@ -53,3 +53,9 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def staff_sessions(url: str) -> sessionmaker:
+    """For a staff command run by hand: the database brought up to date, then its sessions."""
+    upgrade(url)
+    return make_sessionmaker(make_engine(url))

@@ -62,7 +62,8 @@ def add(
 def claim_next(session: Session, now: dt.datetime) -> Owed | None:
     """The oldest message nobody is sending, claimed for this caller; None when none is left."""
     free = outbox.c.claimed_at.is_(None) | (outbox.c.claimed_at < now - CLAIM_EXPIRES)
-    for row in session.execute(sa.select(outbox).where(free).order_by(outbox.c.id).limit(5)):
+    # Read to the end before writing (SQLite: see broadcasts.claim_next).
+    for row in session.execute(sa.select(outbox).where(free).order_by(outbox.c.id).limit(5)).all():
         claimed = session.execute(
             sa.update(outbox)
             .where((outbox.c.id == row.id) & (outbox.c.attempts == row.attempts) & free)

@@ -47,6 +47,10 @@ class Settings:
     checkin_grace: float = 120.0
     checkin_ack_timeout: float = 300.0
     checkin_close_after: float = 43200.0
+    # Drug alert broadcasts (blether/bridge/alerts.py): messages a second, under Telegram's
+    # ~30 a second overall so that conversations still get through; sends at once.
+    alert_rate: float = 25.0
+    alert_senders: int = 4
     # Tests only (ignored unless BLETHER_ENV=development): see blether/clock.py.
     test_clock_file: str = ""
 
@@ -86,6 +90,8 @@ class Settings:
             checkin_grace=number("BLETHER_CHECKIN_GRACE", 120.0),
             checkin_ack_timeout=number("BLETHER_CHECKIN_ACK_TIMEOUT", 300.0),
             checkin_close_after=number("BLETHER_CHECKIN_CLOSE_AFTER", 43200.0),
+            alert_rate=min(max(number("BLETHER_ALERT_RATE", 25.0), 0.5), 30.0),
+            alert_senders=max(1, int(number("BLETHER_ALERT_SENDERS", 4))),
             test_clock_file=env.get("BLETHER_TEST_CLOCK_FILE") or "",
         )
 

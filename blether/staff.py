@@ -6,16 +6,11 @@ import argparse
 import datetime as dt
 import sys
 
-from blether import checkins, contacts, inbox, referrals
+from blether import broadcasts, checkins, contacts, inbox, referrals
 from blether.content import ContentLibrary
-from blether.db import make_engine, make_sessionmaker, upgrade
+from blether.db import staff_sessions
 from blether.erasure import purge_events_before, tracker_sessionmaker
 from blether.settings import Settings
-
-
-def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
-    upgrade(settings.database_url)
-    return make_sessionmaker(make_engine(settings.database_url))
 
 
 def _line(r: referrals.Referral) -> str:
@@ -26,7 +21,7 @@ def _line(r: referrals.Referral) -> str:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    with _sessions(settings).begin() as session:
+    with staff_sessions(settings.database_url).begin() as session:
         rows = (
             referrals.with_status(session, *args.status)
             if args.status
@@ -40,7 +35,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    with _sessions(settings).begin() as session:
+    with staff_sessions(settings.database_url).begin() as session:
         referral = referrals.get(session, args.id)
         if referral is None:
             print(f"blether: no referral #{args.id}", file=sys.stderr)
@@ -59,7 +54,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
 def _change_open(
     settings: Settings, referral_id: int, status: str, note: str, worker_id: str | None = None
 ) -> bool:
-    with _sessions(settings).begin() as session:
+    with staff_sessions(settings.database_url).begin() as session:
         referral = referrals.get(session, referral_id)
         if referral is None or referral.status in referrals.FINISHED:
             print(f"blether: no open referral #{referral_id}", file=sys.stderr)
@@ -93,9 +88,11 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
         print("blether: --older-than must be at least 1 day", file=sys.stderr)
         return 2
     cutoff = referrals.utc_now() - dt.timedelta(days=args.older_than)
-    with _sessions(settings).begin() as session:
+    with staff_sessions(settings.database_url).begin() as session:
         referral_rows = referrals.purge_finished(session, cutoff)
         checkin_rows = checkins.purge_ended(session, cutoff)
+        # Alert deliveries keep their area and outcome (the report), not who or where.
+        delivery_rows = broadcasts.purge_delivered(session, cutoff)
         # Ids of answered updates are kept a day only, and invite links never answered go
         # when they expire, whatever --older-than says.
         inbox.purge_answered(session, referrals.utc_now())
@@ -104,7 +101,8 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
         event_rows = purge_events_before(session, cutoff.timestamp())
     print(
         f"purged {referral_rows} referral and audit rows, {checkin_rows} check-in and audit "
-        f"rows and {event_rows} conversation events older than {args.older_than} days"
+        f"rows, {event_rows} conversation events and the people of {delivery_rows} alert "
+        f"deliveries, older than {args.older_than} days"
     )
     return 0
 
@@ -127,7 +125,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     reassign.add_argument("worker")
     reassign.set_defaults(run=cmd_reassign)
     purge = sub.add_parser(
-        "purge", help="retention: erase finished referrals, check-ins and old conversations"
+        "purge",
+        help="retention: erase finished referrals, check-ins, alert recipients, old conversations",
     )
     purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
     purge.set_defaults(run=cmd_purge)

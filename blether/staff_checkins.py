@@ -8,13 +8,8 @@ import sys
 
 from blether import checkins
 from blether.checkins import Checkin
-from blether.db import make_engine, make_sessionmaker, upgrade
+from blether.db import staff_sessions
 from blether.settings import Settings
-
-
-def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
-    upgrade(settings.database_url)
-    return make_sessionmaker(make_engine(settings.database_url))
 
 
 def _minutes(start: dt.datetime | None, end: dt.datetime | None) -> str:
@@ -34,7 +29,7 @@ def _line(c: Checkin) -> str:
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """Counts by state, then each check-in: state, who is told, length, when alerted, and how
     long until someone said they were dealing with it."""
-    with _sessions(settings).begin() as session:
+    with staff_sessions(settings.database_url).begin() as session:
         counts = checkins.counts(session)
         rows = checkins.all_checkins(session)
     if args.state:
@@ -52,7 +47,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     """One check-in's audit trail: every move, when, and who was alerted or answered."""
-    with _sessions(settings).begin() as session:
+    with staff_sessions(settings.database_url).begin() as session:
         found = checkins.get(session, args.id)
         if found is None:
             print(f"blether: no check-in #{args.id}", file=sys.stderr)

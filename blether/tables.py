@@ -168,3 +168,55 @@ checkin_events = sa.Table(
     sa.Column("state_to", sa.String(16), nullable=False),
     sa.Column("note", sa.String(200), nullable=True),
 )
+
+# A person's wish to be sent drug alerts for an area ("Scotland": all of them): their
+# pseudonym, their sealed chat, the area. Nothing else.
+alert_subscriptions = sa.Table(
+    "alert_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("person", sa.String(64), nullable=False, index=True),
+    sa.Column("chat", sa.Text, nullable=False),
+    sa.Column("area", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("person", "area", name="uq_alert_subscription"),
+)
+
+# One publish of one version of an alert: the text as it was sent, fixed at publish time.
+alert_broadcasts = sa.Table(
+    "alert_broadcasts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("alert_id", sa.String(64), nullable=False, index=True),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("updated", sa.Boolean, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("update_text", sa.Text, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("alert_id", "version", name="uq_alert_broadcast_version"),
+)
+
+# One row per subscriber of a broadcast, written before anything is sent, so that a restart
+# neither skips nor repeats anyone. `person` and `chat` are cleared by /forget and retention;
+# the area and the outcome stay for the service's report.
+alert_deliveries = sa.Table(
+    "alert_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "broadcast_id",
+        sa.Integer,
+        sa.ForeignKey("alert_broadcasts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("person", sa.String(64), nullable=True, index=True),
+    sa.Column("chat", sa.Text, nullable=True),
+    sa.Column("area", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("as_update", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("broadcast_id", "person", name="uq_alert_delivery_person"),
+)

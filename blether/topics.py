@@ -37,6 +37,7 @@ GETTING_HELP = (
     "reduce_stop",
     "find_service",
     "drug_checking",
+    "drug_alerts",
     "for_family",
 )
 

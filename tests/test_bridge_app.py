@@ -492,3 +492,44 @@ def test_half_an_emoji_is_cleaned_not_taken_for_an_outage(stack: Stack) -> None:
     stack.fake.send_text(user, "what is naloxone \ud83d")
     stack.fake.wait_for_text(user, "Naloxone is a free medicine")
     assert not any(t.startswith("Sorry, I can't answer") for t in stack.fake.texts(user))
+
+
+def test_current_alerts_come_first_for_what_is_going_about_and_for_a_named_substance(
+    stack: Stack,
+) -> None:
+    """Alerts are read from content as they are written: no restart, no retrain."""
+    import datetime as dt
+
+    from tests.alert_files import write_alert
+
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    written = [
+        write_alert(
+            stack.content, "e2e-glasgow", areas="[Glasgow]", title="Green blues knocking folk out"
+        ),
+        write_alert(
+            stack.content,
+            "e2e-edinburgh",
+            areas="[Edinburgh]",
+            substances="[heroin]",
+            title="Xylazine in Edinburgh gear",
+        ),
+        write_alert(stack.content, "e2e-expired", valid_until=yesterday, title="Old warning"),
+    ]
+    try:
+        asking, mixing = 555000201, 555000202
+        stack.fake.send_text(asking, "any alerts oot in glasgow the now")
+        stack.fake.wait_for_text(asking, "When the service hears")
+        texts = stack.fake.texts(asking)
+        assert texts[0].startswith("⚠️ Serious drug alert: Glasgow")
+        assert "Green blues knocking folk out" in texts[0] and "999" in texts[0]
+        assert not any("Xylazine" in t or "Old warning" in t for t in texts)
+        stack.fake.send_text(mixing, "is it ok to take blues wae methadone")
+        stack.fake.wait_for_text(mixing, "Benzos and opioids")
+        texts = stack.fake.texts(mixing)
+        assert "Green blues knocking folk out" in texts[0]
+        assert texts[1].startswith("Benzos and opioids")
+        assert not any("Old warning" in t for t in texts)
+    finally:
+        for path in written:
+            path.unlink()

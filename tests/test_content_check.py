@@ -150,7 +150,8 @@ def test_warnings_for_draft_review_dates_reading_grade_and_spelling(content_dir:
     assert "content/topics/privacy.md:14 [review_due]: review was due 326 days ago" in text
     assert "US spelling 'color': use 'colour'" in text and "'behavior'" in text
     assert any(f.path.name == "withdrawal.md" and "reading grade" in f.message for f in warnings)
-    assert sum("draft" in f.message for f in warnings) == len(ADVICE_TOPICS)
+    advice_drafts = [f for f in warnings if "draft" in f.message and f.path.parent.name == "topics"]
+    assert len(advice_drafts) == len(ADVICE_TOPICS)
 
 
 def test_pinned_dangerous_pairs_cannot_be_lowered_without_sign_off(content_dir: Path) -> None:
@@ -258,3 +259,45 @@ def test_a_form_that_hides_a_street_name_is_an_error(content_dir: Path) -> None:
     rewrite(content_dir / "language.yml", "  aw: all\n", "  aw: all\n  vallies: valleys\n")
     found = [f for f in errors(content_dir) if "'vallies'" in f.message]
     assert found and "read as 'valleys'" in found[0].message
+
+
+def test_alert_files_are_checked_like_advice_and_against_the_other_files(
+    content_dir: Path,
+) -> None:
+    from tests.alert_files import write_alert
+
+    write_alert(content_dir, "fine")
+    unapproved = write_alert(content_dir, "no-approver")
+    rewrite(unapproved, "approved_by: Dr Test Reviewer", "approved_by: null")
+    write_alert(content_dir, "nowhere", areas="[Atlantis]", substances="[unobtainium]")
+    write_alert(content_dir, "past", valid_until=dt.date(2026, 1, 31), issued=dt.date(2026, 1, 1))
+    wrong_name = write_alert(content_dir, "wrong-name")
+    rewrite(wrong_name, "id: wrong-name", "id: another-name")
+    found = check_folder(content_dir)
+    by_file: dict[str, list[Finding]] = {}
+    for finding in found:
+        by_file.setdefault(finding.path.name, []).append(finding)
+    assert not [f for f in by_file.get("fine.md", []) if f.severity == "error"]
+    assert any("approved_by" in f.message for f in by_file["no-approver.md"])
+    messages = [f.message for f in by_file["nowhere.md"] if f.severity == "error"]
+    assert any("'Atlantis' is not an area" in m for m in messages)
+    assert any("'unobtainium' is not a name in substances.yml" in m for m in messages)
+    expired = [f for f in by_file["past.md"] if f.field == "valid_until"]
+    assert (
+        expired
+        and expired[0].severity == "warning"
+        and "expired on 2026-01-31" in expired[0].message
+    )
+    assert expired[0].line is not None
+    assert any(f.field == "id" and f.severity == "error" for f in by_file["wrong-name.md"])
+
+
+def test_alert_texts_take_only_their_own_placeholders_and_keep_999(content_dir: Path) -> None:
+    texts = content_dir / "alerts.yml"
+    original = texts.read_text()
+    rewrite(texts, 'subscribed_to: "You get alerts for: {areas}."', 'subscribed_to: "{url}"')
+    found = [f.message for f in check_folder(content_dir) if f.path.name == "alerts.yml"]
+    assert "subscribed_to: unknown placeholder {url} (here: {areas})" in found
+    texts.write_text(original.replace("999", "an ambulance"))
+    found = [f.message for f in check_folder(content_dir) if f.path.name == "alerts.yml"]
+    assert any("must contain 999" in message for message in found), found

@@ -144,6 +144,118 @@ def test_emergency_wins_when_both_match(net: SafetyNet) -> None:
     assert topic(net, "i want to kill myself and hes not breathing") == "emergency_overdose"
 
 
+# Families added after fresh set K: each caught by its meaning, in Scots forms too.
+NEW_EMERGENCY_FAMILIES = {
+    "a chest hardly rising, breathing that stops and starts": [
+        "ma brothers chest is barely risin",
+        "her breathin keeps stoapin then she gasps",
+        "he stops breathing for ages then starts again with a snort",
+    ],
+    "not sure they are breathing at all": [
+        "i cannae tell if ma pal is breathin",
+        "dont know whether she is even breathing",
+    ],
+    "not conscious, will not open their eyes, no reaction out of them": [
+        "he's no fully conscious",
+        "she wont open her eyes when i shout",
+        "cant get a peep out o him",
+    ],
+    "lying dead still; stiff and shaking": [
+        "my da's lying stock still on the kitchen floor",
+        "her legs went rigid n she started shakin",
+    ],
+    "going over straight after a first hit out of jail": [
+        "first hit since he got out the jail and he went straight over",
+    ],
+}
+
+NEW_CRISIS_FAMILIES = {
+    "deciding who gets their things": ["worked out who gets my cat an my savings"],
+    "the pain will not stop unless they go": [
+        "the noise in my head will never stop until im gone",
+        "only way any of this ends is if i die",
+    ],
+    "tired of breathing; done fighting with a goodbye; sorry to someone": [
+        "so tired of breathing",
+        "done fighting, bye x",
+        "tell ma brother am sorry for everything",
+    ],
+    "searching for how much it takes": [
+        "googlin how many of my tablets it would take",
+        "looked up painless methods",
+    ],
+    "making it stop for good; nobody in time; a ligature tied": [
+        "gonna make the thoughts go away permanently",
+        "ill go where no one will get to me in time",
+        "i hooked the flex over the loft hatch",
+    ],
+    "wanting out with nothing mattering; gone for good": [
+        "nothing means anything, i just want out",
+        "want to disappear into thin air forever",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "text", [t for family in NEW_EMERGENCY_FAMILIES.values() for t in family], ids=str
+)
+def test_new_emergency_families_are_caught(net: SafetyNet, text: str) -> None:
+    assert topic(net, text) == "emergency_overdose"
+
+
+@pytest.mark.parametrize(
+    "text", [t for family in NEW_CRISIS_FAMILIES.values() for t in family], ids=str
+)
+def test_new_crisis_families_are_caught(net: SafetyNet, text: str) -> None:
+    assert topic(net, text) == "crisis_self_harm"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Everyday talk that shares words with the new families
+        "not sure if she is breathing in the fumes from that heater",
+        "cant get a reaction out of my maw about the new flat",
+        "the wean wont open her eyes for the drops",
+        "my legs are stiff and shaking after the gym",
+        "my da is dead still in his chair watching the snooker",
+        "decided who gets my old telly, im moving flat",
+        "the baby wont stop crying until i go in to her",
+        "sick of breathing in his smoke",
+        "im done fighting with the council",
+        "tell my worker sorry i missed it",
+        "googling how many blues it takes to get a buzz",
+        "need to make the cravings stop for good",
+        "tied a rope to the tree for the weans swing",
+        "hung the christmas lights from the banister",
+        "this hostel is a nightmare, i just want out",
+        "wish the ground would swallow me up, pure mortified",
+        "he went over to his mates",
+        "been killing myself laughing at the dug",
+        "my das snoring could wake the dead",
+        "the dugs killing me wi the barking",
+        "my hands are pure freezing cold the night",
+        "dumped again, gutted but ill survive",
+        "low the day but no thinking about ending it",
+    ],
+)
+def test_everyday_talk_near_the_new_families_is_not_forced(net: SafetyNet, text: str) -> None:
+    assert net.check(text) is None
+
+
+def test_a_release_from_jail_does_not_cancel_an_overdose_as_police_talk(net: SafetyNet) -> None:
+    # Talk of the police still cancels in its clause; getting out of jail is a risk, not law talk.
+    assert topic(net, "he went over after his first dig since gettin oot the jile") == (
+        "emergency_overdose"
+    )
+    assert topic(net, "will i get in trouble with the police if he went over") is None
+
+
+def test_knowing_whether_someone_breathes_is_not_a_hypothetical(net: SafetyNet) -> None:
+    assert topic(net, "cant tell if he is breathing") == "emergency_overdose"
+    assert topic(net, "what do i do if he is breathing but wont talk") is None
+
+
 def test_a_long_message_is_checked_quickly_and_fully(net: SafetyNet) -> None:
     text = ("blah " * 10_000) + "my pal is not breathing"
     assert topic(net, text) == "emergency_overdose"

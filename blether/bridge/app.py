@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from blether.bridge import handlers
+from blether.bridge.alerts import AlertDesk, Broadcaster
 from blether.bridge.checkin import Checkins, CheckinTimes
 from blether.bridge.conversation import Bridge
 from blether.bridge.handoff import Handoff
@@ -109,6 +110,8 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
     sender.undeliverable = checkins.undeliverable
     background: list[asyncio.Task] = []
     intake = Intake(app_sessions, key)
+    desk = AlertDesk(library, app_sessions, key, clock)
+    broadcaster = Broadcaster(app_sessions, key, settings.alert_rate, settings.alert_senders)
 
     async def start(app: Application) -> None:
         # Before polling or the webhook start: what was stored and never answered goes first.
@@ -126,10 +129,17 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
             await intake.replay_pending(app.bot, apology)
         loop = timer_loop(app, handoff, checkins, timers, intake, apology, settings.handoff_poll)
         background.append(asyncio.create_task(loop))
+        sending = alert_loop(app, broadcaster, timers, settings.handoff_poll)
+        background.append(asyncio.create_task(sending))
 
-    async def close_client(_: Application) -> None:
+    async def stop_background(_: Application) -> None:
+        # Before the bot shuts down, and waited for: an alert being sent is finished and
+        # recorded, the rest handed back for the next bridge.
         for task in background:
             task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+
+    async def close_client(_: Application) -> None:
         timers.release()
         if http is None:
             await client.aclose()
@@ -143,6 +153,7 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         .update_queue(intake.queue)
         .concurrent_updates(OnePersonAtATime(CONCURRENT_UPDATES, after=intake.answered))
         .post_init(start)
+        .post_stop(stop_background)
         .post_shutdown(close_client)
         .build()
     )
@@ -155,7 +166,9 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         max_message_chars=settings.max_message_chars,
         handoff=handoff,
         checkins=checkins,
+        alerts=desk,
     )
+    desk.long_payloads = application.bot_data[handlers.BRIDGE_KEY].long_payloads
     private = filters.ChatType.PRIVATE
     messages = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
     for command, callback in (
@@ -169,6 +182,7 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         ("checkin", handlers.on_checkin),
         ("contact", handlers.on_contact),
         ("withdraw", handlers.on_withdraw),
+        ("alerts", handlers.on_alerts),
     ):
         application.add_handler(CommandHandler(command, callback, filters=private))
     application.add_handler(
@@ -213,6 +227,24 @@ async def timer_loop(
             raise
         except Exception as error:  # noqa: BLE001 - keep offering after a passing fault
             logger.error("a timer round failed (%s)", type(error).__name__)
+        await asyncio.sleep(every)
+
+
+async def alert_loop(
+    application: Application, broadcaster: Broadcaster, timers: TimerLock, every: float
+) -> None:
+    """Send published drug alerts. Only the bridge holding the timer lock sends them, so that
+    two bridges never go over Telegram's limit together."""
+    while True:
+        try:
+            if await asyncio.to_thread(timers.held):
+                sent = await broadcaster.send_waiting(application.bot)
+                if sent:
+                    logger.info("alert deliveries: %s", dict(sent))
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - keep sending after a passing fault
+            logger.error("an alert round failed (%s)", type(error).__name__)
         await asyncio.sleep(every)
 
 

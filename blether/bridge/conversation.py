@@ -12,7 +12,8 @@ from sqlalchemy.orm import sessionmaker
 from telegram import Bot
 from telegram.error import TelegramError
 
-from blether import checkins, contacts, inbox, referrals
+from blether import broadcasts, checkins, contacts, inbox, referrals
+from blether.bridge.alerts import AlertDesk
 from blether.bridge.checkin import Checkins
 from blether.bridge.delivery import from_rasa, instructions_from, send_replies, typing
 from blether.bridge.handoff import Handoff
@@ -43,6 +44,7 @@ class Bridge:
     max_message_chars: int
     handoff: Handoff
     checkins: Checkins
+    alerts: AlertDesk
     long_payloads: dict[str, str] = field(default_factory=dict)
     # One turn at a time per person is kept by the update processor (bridge/ordering.py).
 
@@ -213,7 +215,8 @@ class Bridge:
 
     def forget(self, person: str) -> int:
         """Everything kept about this person: the conversation, referrals, check-ins, trusted
-        contacts (theirs, and any link where they are someone's contact), unanswered updates."""
+        contacts (theirs, and any link where they are someone's contact), unanswered updates,
+        alert subscriptions and who alerts went to."""
         with self.tracker_sessions.begin() as session:
             erased = erase_conversation(session, person)
         with self.handoff.sessions.begin() as session:
@@ -221,4 +224,5 @@ class Bridge:
             erased += checkins.erase_person(session, person)
             erased += contacts.erase_person(session, person)
             erased += inbox.erase_person(session, person)
+            erased += broadcasts.erase_person(session, person)
         return erased

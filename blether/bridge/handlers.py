@@ -12,6 +12,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from blether.alert_menu import PREFIX as ALERTS_PREFIX
 from blether.bridge.conversation import Bridge
 from blether.bridge.delivery import payload_of
 from blether.checkin_flow import ACK as CHECKIN_ACK
@@ -188,6 +189,16 @@ async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await bridge.checkins.withdraw(context.bot, chat.id, bridge.person(user.id))
 
 
+async def on_alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/alerts: the areas this person gets drug alerts for, as buttons to change them."""
+    bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
+    if not _private(update) or chat is None or user is None:
+        return
+    if await _danger_after_command(update, context):
+        return
+    await bridge.alerts.show(context.bot, chat.id, bridge.person(user.id))
+
+
 async def _checkin_button(
     bridge: Bridge, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, data: str
 ) -> None:
@@ -253,6 +264,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if (query.data or "").startswith((CHECKIN_PREFIX, CONTACT_PREFIX)):
         await _checkin_button(bridge, context, chat_id, user.id, query.data or "")
+        return
+    if (query.data or "").startswith(ALERTS_PREFIX):
+        # A private chat's id is its person's: alerts go where the one who tapped can read them.
+        await bridge.alerts.tap(context.bot, user.id, bridge.person(user.id), query.data or "")
         return
     if (query.data or "").startswith((ACCEPT, DECLINE)):
         # Who pressed, not where the button is: only the offered worker may answer.

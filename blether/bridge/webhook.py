@@ -58,6 +58,8 @@ def webhook_app(
         await application.start()
         yield
         await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)  # background work ends, bot still open
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)

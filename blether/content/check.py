@@ -246,6 +246,37 @@ def _topic_warnings(library: ContentLibrary, topic_id: str, today: dt.date) -> l
     return found
 
 
+def _alert_warnings(library: ContentLibrary, today: dt.date) -> list[Finding]:
+    """Drafts are never shown and expired alerts no longer are: say so, so nobody waits."""
+    found = []
+    for alert in library.alerts():
+        path, meta = Path(alert.path), alert.meta
+        if meta.status == "draft":
+            found.append(
+                Finding(
+                    "warning",
+                    path,
+                    _line(path, "status"),
+                    "status",
+                    "draft: not shown or sent until approved by a named person",
+                )
+            )
+        if meta.valid_until < today:
+            found.append(
+                Finding(
+                    "warning",
+                    path,
+                    _line(path, "valid_until"),
+                    "valid_until",
+                    f"expired on {meta.valid_until.isoformat()}: no longer shown or sent; "
+                    "delete the file or give a new valid_until",
+                )
+            )
+        found += _review_claims(path, meta.status, alert.body)
+        found += _spelling(path, path.read_text(errors="replace"))
+    return found
+
+
 def check_folder(root: Path, today: dt.date | None = None) -> list[Finding]:
     """Errors (file cannot be served as it is) and warnings (governance and style)."""
     today = today or dt.date.today()
@@ -258,7 +289,7 @@ def check_folder(root: Path, today: dt.date | None = None) -> list[Finding]:
             continue
         findings += _telegram_problems(library, topic_id, path)
         findings += _topic_warnings(library, topic_id, today)
-    return findings + _data_file_warnings(library, today)
+    return findings + _data_file_warnings(library, today) + _alert_warnings(library, today)
 
 
 def render_report(findings: list[Finding], root: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from blether.content.alert_models import ALL_SCOTLAND, Alert, AlertTexts, local_areas
 from blether.content.errors import ContentError, Problem
 from blether.content.models import (
     BridgeFile,
@@ -18,7 +19,7 @@ from blether.content.models import (
     SubstanceFile,
     Topic,
 )
-from blether.content.parsing import parse_topic, parse_yaml_file
+from blether.content.parsing import parse_alert, parse_topic, parse_yaml_file
 from blether.content.watched import WatchedFile
 from blether.topics import ADVICE_TOPICS, ALL_TOPICS, PROMPT_ONLY
 
@@ -38,6 +39,8 @@ class ContentLibrary:
         self._bridge = self._yaml("bridge.yml", BridgeFile)
         self._referral = self._yaml("referral.yml", ReferralFile)
         self._checkin = self._yaml("checkin.yml", CheckinFile)
+        self._alert_texts = self._yaml("alerts.yml", AlertTexts)
+        self._alerts: dict[Path, WatchedFile[Alert]] = {}
 
     def _yaml(self, name: str, model: type) -> WatchedFile:
         return WatchedFile(self.root / name, partial(parse_yaml_file, model=model))
@@ -82,6 +85,7 @@ class ContentLibrary:
             self._bridge,
             self._referral,
             self._checkin,
+            self._alert_texts,
         )
 
     def services(self) -> ServicesFile:
@@ -99,6 +103,32 @@ class ContentLibrary:
     def checkin(self) -> CheckinFile:
         return self._checkin.get()
 
+    def alert_texts(self) -> AlertTexts:
+        return self._alert_texts.get()
+
+    def _alert_files(self) -> list[WatchedFile[Alert]]:
+        """One watched file per `alerts/*.md`, the folder listed again on every call (alerts
+        are added and removed while Blether runs)."""
+        folder = self.root / "alerts"
+        paths = sorted(folder.glob("*.md")) if folder.is_dir() else []
+        for gone in set(self._alerts) - set(paths):
+            del self._alerts[gone]
+        for path in paths:
+            if path not in self._alerts:
+                self._alerts[path] = WatchedFile(path, parse_alert)
+        return [self._alerts[path] for path in paths]
+
+    def alerts(self) -> list[Alert]:
+        """Every alert file that loads (drafts and expired ones too; callers filter). A broken
+        file is left out and logged, so one bad edit never hides the other alerts."""
+        found = []
+        for watched in self._alert_files():
+            try:
+                found.append(watched.get())
+            except ContentError:
+                continue
+        return found
+
     def check(self) -> list[Problem]:
         """Every problem in the folder, including those between files."""
         problems: list[Problem] = []
@@ -112,9 +142,11 @@ class ContentLibrary:
             self.bridge,
             self.referral,
             self.checkin,
+            self.alert_texts,
         )
         for load in loads:
             problems += _problems_of(load)
+        problems += self.alert_problems()
         if not _problems_of(self.safety) and not _problems_of(self.language):
             problems += self._safety_examples()
         if not _problems_of(self.substances) and not _problems_of(self.language):
@@ -145,6 +177,34 @@ class ContentLibrary:
                             "topics",
                             f"'{topic_id}' has no working advice file",
                         )
+                    )
+        return problems
+
+    def alert_problems(self) -> list[Problem]:
+        """Each alert file on its own, then its areas and substances against the other files."""
+        problems: list[Problem] = []
+        for watched in self._alert_files():
+            problems += _problems_of(watched.get)
+        areas = substances = None
+        if not _problems_of(self.services):
+            areas = {a.lower() for a in local_areas(self.services())} | {ALL_SCOTLAND.lower()}
+        if not _problems_of(self.substances):
+            substances = {s.name.lower() for s in self.substances().substances}
+        for alert in self.alerts():
+            path = Path(alert.path)
+            for area in alert.meta.areas:
+                if areas is not None and area.lower() not in areas:
+                    problems.append(
+                        Problem(
+                            path,
+                            "areas",
+                            f"'{area}' is not an area of services.yml (or {ALL_SCOTLAND})",
+                        )
+                    )
+            for name in alert.meta.substances:
+                if substances is not None and name.lower() not in substances:
+                    problems.append(
+                        Problem(path, "substances", f"'{name}' is not a name in substances.yml")
                     )
         return problems
 

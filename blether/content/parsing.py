@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from blether.content.alert_models import BODY_LIMIT, Alert, AlertFile
 from blether.content.errors import ContentError, Problem
 from blether.content.models import Topic, TopicFile
 
@@ -76,8 +77,8 @@ def parse_yaml_file(path: Path, raw: bytes, model: type[M]) -> M:
     return _validate(path, model, _load_yaml(path, _decode(path, raw)))
 
 
-def parse_topic(path: Path, raw: bytes) -> Topic:
-    """Parse an advice file: YAML front matter between --- fences, then a Markdown body."""
+def _front_matter(path: Path, raw: bytes) -> tuple[Any, str]:
+    """YAML front matter between --- fences, and the Markdown body after it."""
     text = _decode(path, raw).replace("\r\n", "\n")
     lines = text.split("\n")
     if not lines or lines[0].strip() != FRONT_MATTER_FENCE:
@@ -88,12 +89,39 @@ def parse_topic(path: Path, raw: bytes) -> Topic:
         raise ContentError(
             [Problem(path, "front matter", "no closing --- line after the front matter")]
         ) from None
-    meta = _validate(path, TopicFile, _load_yaml(path, "\n".join(lines[1:end]), line_offset=1))
-    if meta.id != path.stem:
-        raise ContentError([Problem(path, "id", f"'{meta.id}' does not match the file name")])
+    data = _load_yaml(path, "\n".join(lines[1:end]), line_offset=1)
     body = "\n".join(lines[end + 1 :]).strip()
+    return data, body
+
+
+def _matching_id(path: Path, file_id: str) -> None:
+    if file_id != path.stem:
+        raise ContentError([Problem(path, "id", f"'{file_id}' does not match the file name")])
+
+
+def parse_topic(path: Path, raw: bytes) -> Topic:
+    """Parse an advice file: YAML front matter between --- fences, then a Markdown body."""
+    data, body = _front_matter(path, raw)
+    meta = _validate(path, TopicFile, data)
+    _matching_id(path, meta.id)
     if not body:
         raise ContentError(
             [Problem(path, "body", "the advice text after the front matter is empty")]
         )
     return Topic(meta=meta, body=body, path=str(path), version=content_version(raw))
+
+
+def parse_alert(path: Path, raw: bytes) -> Alert:
+    """Parse a drug alert: front matter, then a short Markdown body."""
+    data, body = _front_matter(path, raw)
+    meta = _validate(path, AlertFile, data)
+    _matching_id(path, meta.id)
+    if not body:
+        raise ContentError(
+            [Problem(path, "body", "the alert text after the front matter is empty")]
+        )
+    if len(body) > BODY_LIMIT:
+        raise ContentError(
+            [Problem(path, "body", f"{len(body)} characters: keep an alert under {BODY_LIMIT}")]
+        )
+    return Alert(meta=meta, body=body, path=str(path), version=content_version(raw))
