@@ -90,9 +90,12 @@ def render(alert: Alert, texts: AlertTexts, *, updated: bool = False) -> str:
         source=meta.source.title,
         url=meta.source.url,
     )
-    return f"{heading}\n{meta.title}\n\n{alert.body}\n\n{footer}"
+    # No blank lines: Rasa's REST channel cuts a reply at every one, and an alert is read as
+    # one message (the footer's 999 must never arrive apart from it).
+    body = re.sub(r"\n\s*\n", "\n", alert.body)
+    return f"{heading}\n{meta.title}\n{body}\n{footer}"
 
 
 def for_subscribers(alert: Alert, texts: AlertTexts, *, updated: bool = False) -> str:
     """As sent to subscribers: the alert, then why they get it and how to stop."""
-    return f"{render(alert, texts, updated=updated)}\n\n{texts.sent_footer}"
+    return f"{render(alert, texts, updated=updated)}\n{texts.sent_footer}"

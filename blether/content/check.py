@@ -204,21 +204,18 @@ def _data_file_warnings(library: ContentLibrary, today: dt.date) -> list[Finding
     return found + _expired_sources(library.root / "services.yml", cited, today)
 
 
+def _warning(path: Path, field: str, message: str) -> Finding:
+    """A warning about one field, pointing at its line."""
+    return Finding("warning", path, _line(path, field), field, message)
+
+
 def _topic_warnings(library: ContentLibrary, topic_id: str, today: dt.date) -> list[Finding]:
     topic = library.topic(topic_id)
     path = Path(topic.path)
     meta = topic.meta
     found = []
     if meta.status == "draft":
-        found.append(
-            Finding(
-                "warning",
-                path,
-                _line(path, "status"),
-                "status",
-                "draft: not yet approved by a named reviewer",
-            )
-        )
+        found.append(_warning(path, "status", "draft: not yet approved by a named reviewer"))
     days = (meta.review_due - today).days
     due = (
         f"review was due {-days} days ago"
@@ -253,20 +250,14 @@ def _alert_warnings(library: ContentLibrary, today: dt.date) -> list[Finding]:
         path, meta = Path(alert.path), alert.meta
         if meta.status == "draft":
             found.append(
-                Finding(
-                    "warning",
-                    path,
-                    _line(path, "status"),
-                    "status",
-                    "draft: not shown or sent until approved by a named person",
+                _warning(
+                    path, "status", "draft: not shown or sent until approved by a named person"
                 )
             )
         if meta.valid_until < today:
             found.append(
-                Finding(
-                    "warning",
+                _warning(
                     path,
-                    _line(path, "valid_until"),
                     "valid_until",
                     f"expired on {meta.valid_until.isoformat()}: no longer shown or sent; "
                     "delete the file or give a new valid_until",
