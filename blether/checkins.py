@@ -14,6 +14,7 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from blether.clock import stored_utc
 from blether.tables import checkin_events, checkins, outbox
 
 
@@ -93,13 +94,6 @@ class Checkin:
     acknowledged_at: dt.datetime | None
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything here is stored in UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value
-
-
 def _from_row(row: sa.Row) -> Checkin:
     m = row._mapping
     return Checkin(
@@ -113,10 +107,10 @@ def _from_row(row: sa.Row) -> Checkin:
         bool(m["awaiting_note"]),
         State(m["state"]),
         m["minutes"],
-        _aware(m["due_at"]),
-        _aware(m["created_at"]),  # type: ignore[arg-type]
-        _aware(m["alerted_at"]),
-        _aware(m["acknowledged_at"]),
+        stored_utc(m["due_at"]),
+        stored_utc(m["created_at"]),  # type: ignore[arg-type]
+        stored_utc(m["alerted_at"]),
+        stored_utc(m["acknowledged_at"]),
     )
 
 
@@ -263,7 +257,7 @@ def history(session: Session, checkin_id: int) -> list[tuple[dt.datetime, str | 
         .where(checkin_events.c.checkin_id == checkin_id)
         .order_by(checkin_events.c.id)
     )
-    return [(_aware(at), a, b, n) for at, a, b, n in session.execute(query)]  # type: ignore[misc]
+    return [(stored_utc(at), a, b, n) for at, a, b, n in session.execute(query)]  # type: ignore[misc]
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -10,9 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, overload
 
 logger = logging.getLogger("blether.clock")
+
+
+@overload
+def stored_utc(value: dt.datetime) -> dt.datetime: ...
+@overload
+def stored_utc(value: None) -> None: ...
+def stored_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A time read back from the database, in UTC: SQLite hands back naive datetimes for
+    timezone-aware columns, and everything is stored in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
 
 
 class Clock(Protocol):

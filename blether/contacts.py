@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from blether.clock import stored_utc
 from blether.tables import checkins, trusted_contacts
 
 INVITE_VALID = dt.timedelta(hours=24)
@@ -37,12 +38,6 @@ class Contact:
 
 def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value
 
 
 def _from_row(row: sa.Row) -> Contact:
@@ -89,7 +84,7 @@ def open_invite(session: Session, code: str, opener: str, now: dt.datetime) -> C
     ).first()
     if row is None:
         return None
-    expires = _aware(row.invite_expires)
+    expires = stored_utc(row.invite_expires)
     if row.status == ACTIVE or expires is None or expires < now or row.person == opener:
         return None
     if row.status == OPENED and row.contact_person != opener:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from blether.clock import stored_utc
 from blether.tables import inbox
 
 # Telegram re-sends an update it thinks was not received for up to a day.
@@ -50,7 +51,7 @@ def pending(session: Session) -> list[Stored]:
         .where(inbox.c.answered_at.is_(None) & inbox.c.payload.is_not(None))
         .order_by(inbox.c.update_id)
     )
-    return [Stored(r.update_id, r.kind, r.payload, _aware(r.received_at)) for r in rows]
+    return [Stored(r.update_id, r.kind, r.payload, stored_utc(r.received_at)) for r in rows]
 
 
 def mark_answered(session: Session, update_id: int, at: dt.datetime) -> None:
@@ -72,8 +73,3 @@ def purge_answered(session: Session, now: dt.datetime) -> int:
     cutoff = now - KEEP_ANSWERED_IDS
     result = session.execute(sa.delete(inbox).where(inbox.c.answered_at < cutoff))
     return int(result.rowcount or 0)
-
-
-def _aware(when: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.timezone.utc)

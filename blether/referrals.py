@@ -9,6 +9,7 @@ from enum import Enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from blether.clock import stored_utc
 from blether.tables import outbox, referral_events, referrals
 
 
@@ -75,13 +76,6 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    # SQLite hands back naive datetimes; everything here is stored in UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value
-
-
 def _from_row(row: sa.Row) -> Referral:
     m = row._mapping
     return Referral(
@@ -94,9 +88,9 @@ def _from_row(row: sa.Row) -> Referral:
         m["area"],
         m["topic"],
         m["help_text"],
-        _aware(m["created_at"]),  # type: ignore[arg-type]
-        _aware(m["offered_at"]),
-        _aware(m["closed_at"]),
+        stored_utc(m["created_at"]),  # type: ignore[arg-type]
+        stored_utc(m["offered_at"]),
+        stored_utc(m["closed_at"]),
     )
 
 
@@ -244,7 +238,7 @@ def last_offered(session: Session) -> dict[str, dt.datetime]:
         .where(referral_events.c.worker_id.isnot(None))
         .group_by(referral_events.c.worker_id)
     )
-    return {w: _aware(at) for w, at in session.execute(query) if w}  # type: ignore[misc]
+    return {w: stored_utc(at) for w, at in session.execute(query) if w}  # type: ignore[misc]
 
 
 def history(
@@ -261,7 +255,7 @@ def history(
         .where(referral_events.c.referral_id == referral_id)
         .order_by(referral_events.c.id)
     )
-    return [(_aware(at), a, b, w, n) for at, a, b, w, n in session.execute(query)]  # type: ignore[misc]
+    return [(stored_utc(at), a, b, w, n) for at, a, b, w, n in session.execute(query)]  # type: ignore[misc]
 
 
 def _delete(session: Session, ids: list[int]) -> int:

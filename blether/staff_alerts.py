@@ -34,14 +34,13 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     library = ContentLibrary(settings.content_dir)
     today = dt.date.today()
     sessions = staff_sessions(settings.database_url)
+    found = library.alerts()
     with sessions.begin() as session:
-        versions = {
-            a.meta.id: broadcasts.published_versions(session, a.meta.id) for a in library.alerts()
-        }
+        versions = {a.meta.id: broadcasts.published_versions(session, a.meta.id) for a in found}
         subscribers = broadcasts.subscriber_counts(session)
         waiting = broadcasts.waiting(session)
     print(f"{'id':<32} {'state':<8} {'severity':<8} {'until':<10} {'published':<14} areas")
-    for alert in alerts.ordered(library.alerts()):
+    for alert in alerts.ordered(found):
         meta, sent = alert.meta, versions.get(alert.meta.id, [])
         published = "this version" if alert.version in sent else "older version" if sent else "no"
         print(
@@ -58,38 +57,44 @@ def _find(library: ContentLibrary, alert_id: str) -> Alert | None:
     return next((a for a in library.alerts() if a.meta.id == alert_id), None)
 
 
-def _problem(library: ContentLibrary, alert_id: str, today: dt.date) -> str | None:
-    """Why this alert cannot be published, or None."""
+class NotPublishable(Exception):
+    """Why an alert cannot be published, in words for staff."""
+
+
+def _publishable(library: ContentLibrary, alert_id: str, today: dt.date) -> Alert:
     alert = _find(library, alert_id)
     if alert is None:
-        return f"no alert '{alert_id}' loads from content/alerts (run `blether content check`)"
+        raise NotPublishable(
+            f"no alert '{alert_id}' loads from content/alerts (run `blether content check`)"
+        )
     if alert.meta.status != "approved":
-        return f"'{alert_id}' is a draft: it needs status approved, approved_by and approved_on"
+        raise NotPublishable(
+            f"'{alert_id}' is a draft: it needs status approved, approved_by and approved_on"
+        )
     if alert.meta.valid_until < today:
-        return f"'{alert_id}' expired on {alert.meta.valid_until.isoformat()}"
+        raise NotPublishable(f"'{alert_id}' expired on {alert.meta.valid_until.isoformat()}")
     if alert.meta.issued > today:
-        return f"'{alert_id}' is issued on {alert.meta.issued.isoformat()}, after today"
+        raise NotPublishable(
+            f"'{alert_id}' is issued on {alert.meta.issued.isoformat()}, after today"
+        )
     # Between files: an area nobody can subscribe to would reach nobody, without a word.
     for problem in library.alert_problems():
         if problem.path == Path(alert.path):
-            return f"'{alert_id}': {problem.field}: {problem.message}"
-    return None
+            raise NotPublishable(f"'{alert_id}': {problem.field}: {problem.message}")
+    return alert
 
 
 def cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
     library = ContentLibrary(settings.content_dir)
-    today = dt.date.today()
-    problem = _problem(library, args.id, today)
-    if problem is None:
-        try:
-            texts = library.alert_texts()
-        except ContentError as error:
-            problem = f"content/alerts.yml cannot be loaded: {error}"
-    if problem is not None:
-        print(f"blether: {problem}", file=sys.stderr)
+    try:
+        alert = _publishable(library, args.id, dt.date.today())
+        texts = library.alert_texts()
+    except NotPublishable as error:
+        print(f"blether: {error}", file=sys.stderr)
         return 1
-    alert = _find(library, args.id)
-    assert alert is not None
+    except ContentError as error:
+        print(f"blether: content/alerts.yml cannot be loaded: {error}", file=sys.stderr)
+        return 1
     sessions = staff_sessions(settings.database_url)
     with sessions.begin() as session:
         published = broadcasts.publish(

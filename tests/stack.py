@@ -131,6 +131,19 @@ def spawn_bridge(env: dict[str, str], log_path: Path) -> subprocess.Popen:  # ty
         )
 
 
+def polling_bridge(fake: FakeTelegram, env: dict[str, str], log_path: Path) -> subprocess.Popen:  # type: ignore[type-arg]
+    """A new bridge process, returned once it has started polling the fake Bot API."""
+    started = sum(c.method == "deleteWebhook" for c in fake.calls)
+    process = spawn_bridge(env, log_path)
+    wait_until(
+        lambda: sum(c.method == "deleteWebhook" for c in fake.calls) > started,
+        60,
+        "bridge",
+        process,
+    )
+    return process
+
+
 @contextmanager
 def bridge(env: dict[str, str], log_path: Path, ready: callable) -> Iterator[subprocess.Popen]:  # type: ignore[valid-type,type-arg]
     process = spawn_bridge(env, log_path)
@@ -156,14 +169,7 @@ class Stack:
         """Stop the running bridge and start a new one, as after a crash or a deploy."""
         assert self.bridge_process is not None
         stop(self.bridge_process)
-        started = sum(c.method == "deleteWebhook" for c in self.fake.calls)
-        self.bridge_process = spawn_bridge(self.env(), self.workdir / "bridge.log")
-        wait_until(
-            lambda: sum(c.method == "deleteWebhook" for c in self.fake.calls) > started,
-            60,
-            "restarted bridge",
-            self.bridge_process,
-        )
+        self.bridge_process = polling_bridge(self.fake, self.env(), self.workdir / "bridge.log")
 
     def env(self, **extra: str) -> dict[str, str]:
         return {

@@ -27,7 +27,7 @@ from blether.sealing import seal
 from tests.alert_files import write_alert
 from tests.conftest import POSTGRES_URL, ROOT
 from tests.fake_telegram import FakeTelegram, Sent
-from tests.stack import KEY, TOKEN, free_port, spawn_bridge, stop, wait_until
+from tests.stack import KEY, TOKEN, free_port, polling_bridge, stop, wait_until
 
 pytestmark = pytest.mark.integration
 HEADING = "⚠️ Serious drug alert"
@@ -57,14 +57,7 @@ class Setup:
         }
 
     def start_bridge(self) -> None:
-        started = sum(c.method == "deleteWebhook" for c in self.fake.calls)
-        self.process = spawn_bridge(self.env(), self.workdir / "bridge.log")
-        wait_until(
-            lambda: sum(c.method == "deleteWebhook" for c in self.fake.calls) > started,
-            60,
-            "bridge",
-            self.process,  # type: ignore[arg-type]
-        )
+        self.process = polling_bridge(self.fake, self.env(), self.workdir / "bridge.log")
 
     def publish(self, alert_id: str, monkeypatch: pytest.MonkeyPatch) -> int:
         """`blether alerts publish ID --no-wait`, as staff run it."""
@@ -119,6 +112,16 @@ def setup(
     finally:
         stop(made.process)  # type: ignore[arg-type]
         fake.stop()
+
+
+@pytest.fixture(autouse=True)
+def own_alerts(setup: Setup) -> Iterator[None]:
+    """Each test sees only the alerts it writes: the module's bridge and content are shared."""
+    folder = setup.content / "alerts"
+    shipped = set(folder.glob("*.md"))
+    yield
+    for path in set(folder.glob("*.md")) - shipped:
+        path.unlink()
 
 
 def buttons(sent: Sent) -> list[tuple[str, str]]:

@@ -28,7 +28,7 @@ from blether.pseudonym import pseudonym
 from blether.sealing import seal
 from tests.conftest import POSTGRES_URL, ROOT
 from tests.fake_telegram import FakeTelegram, Sent
-from tests.stack import KEY, TOKEN, free_port, spawn_bridge, stop, wait_until
+from tests.stack import KEY, TOKEN, free_port, polling_bridge, spawn_bridge, stop, wait_until
 
 pytestmark = pytest.mark.integration
 SAM, JO, ALI = 778000001, 778000002, 778000003
@@ -71,14 +71,7 @@ class Setup:
         }
 
     def start_bridge(self) -> None:
-        started = sum(c.method == "deleteWebhook" for c in self.fake.calls)
-        self.process = spawn_bridge(self.env(), self.workdir / "bridge.log")
-        wait_until(
-            lambda: sum(c.method == "deleteWebhook" for c in self.fake.calls) > started,
-            60,
-            "bridge",
-            self.process,  # type: ignore[arg-type]
-        )
+        self.process = polling_bridge(self.fake, self.env(), self.workdir / "bridge.log")
 
     def restart_bridge(self) -> None:
         stop(self.process)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from telegram.error import Forbidden, TelegramError
 
 from blether import alert_menu, alerts, broadcasts
 from blether.bridge.delivery import send_replies
+from blether.bridge.units import in_unit
 from blether.clock import Clock, SystemClock
 from blether.content import ContentError, ContentLibrary
 from blether.content.alert_models import local_areas
@@ -48,11 +49,7 @@ class AlertDesk:
     long_payloads: dict[str, str] = field(default_factory=dict)
 
     async def unit(self, work: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with self.sessions.begin() as session:
-                return work(session)
-
-        return await asyncio.to_thread(run)
+        return await in_unit(self.sessions, work)
 
     def _areas(self) -> list[str]:
         return local_areas(self.library.services())
@@ -125,11 +122,7 @@ class Broadcaster:
         self._claiming = asyncio.Lock()
 
     async def unit(self, work: Callable[[Session], T]) -> T:
-        def run() -> T:
-            with self.sessions.begin() as session:
-                return work(session)
-
-        return await asyncio.to_thread(run)
+        return await in_unit(self.sessions, work)
 
     async def send_waiting(self, bot: Bot) -> Counter[str]:
         """Send every queued delivery; how many were sent, failed, blocked or put back."""

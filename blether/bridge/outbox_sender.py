@@ -8,7 +8,6 @@ gives the message up, so that someone else is alerted instead.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, TelegramError
 
 from blether import outbox
+from blether.bridge.units import in_unit
 from blether.clock import Clock, SystemClock
 from blether.sealing import unseal
 
@@ -40,12 +40,7 @@ class OutboxSender:
 
     async def unit(self, work: Callable[[Session], T]) -> T:
         """One unit of work, committed on a worker thread before anything is sent."""
-
-        def run() -> T:
-            with self.sessions.begin() as session:
-                return work(session)
-
-        return await asyncio.to_thread(run)
+        return await in_unit(self.sessions, work)
 
     async def send_owed(self, bot: Bot) -> int:
         """Send every message the outbox holds, oldest first; returns how many went."""
