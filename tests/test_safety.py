@@ -196,6 +196,74 @@ NEW_CRISIS_FAMILIES = {
 }
 
 
+# Families written after fresh sets L and N (means and intent, a ligature, a fatal amount wanted)
+MEANS_AND_INTENT_FAMILIES = {
+    "a supply put by to be taken at once, or laid out": [
+        "been putting aside my takeaways to down them all in one go",
+        "25 pregabs counted out on my bedside",
+    ],
+    "what amount would stop their own heart": ["whit number of vallies wid stop ma heart"],
+    "on purpose, hoping not to come back": [
+        "banging the lot on purpose tonight",
+        "hope i never come round fae this",
+    ],
+    "a ligature fixed; a place and no coming back": [
+        "dog lead tied round the banister",
+        "walking to the canal the night, no coming back",
+    ],
+    "a fatal amount, and wanting it": ["will 40 blues and the buckie kill me, thats all i want"],
+    "affairs settled, better without me, not safe, finishing the job": [
+        "paid off all my debts and said my goodbyes, its the end",
+        "the weans are happier without me",
+        "i dont feel safe on my own tonight",
+        "may as well finish the job this time",
+    ],
+    "means hidden for when it gets too much": [
+        "got a bag of blues hid for when it all gets too much",
+    ],
+}
+
+BREATHING_THE_LONG_WAY_ROUND = [
+    "her breathing is only coming every few seconds and pure shallow",
+    "shes gurgling when she breathes",
+    "his heids dropped onto his chest",
+    # CPR under way is now, whatever question follows
+    "hes no breathing, doing compressions, is that right",
+]
+
+
+@pytest.mark.parametrize(
+    "text", [t for family in MEANS_AND_INTENT_FAMILIES.values() for t in family], ids=str
+)
+def test_means_and_intent_families_are_a_crisis(net: SafetyNet, text: str) -> None:
+    assert topic(net, text) == "crisis_self_harm"
+
+
+@pytest.mark.parametrize("text", BREATHING_THE_LONG_WAY_ROUND, ids=str)
+def test_breathing_described_the_long_way_round_is_an_emergency(net: SafetyNet, text: str) -> None:
+    assert topic(net, text) == "emergency_overdose"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "saving my takeaway for the morning is that allowed",
+        "laid out my pills for the week in the dosette",
+        "is it ok to take my whole diazepam dose in the morning",
+        "my maw is worried ill overdose one day",
+        "how do you tell if someones in a deep sleep or overdosed",
+        "this is goodbye for now, speak tomorrow",
+        "clucking that bad i feel like im going to die",
+        "i didnt take them on purpose it was an accident",
+        "my heid dropped forward on the bus, nodded off",
+    ],
+)
+def test_routine_doses_worries_and_goodbyes_near_them_are_not_forced(
+    net: SafetyNet, text: str
+) -> None:
+    assert net.check(text) is None
+
+
 @pytest.mark.parametrize(
     "text", [t for family in NEW_EMERGENCY_FAMILIES.values() for t in family], ids=str
 )
