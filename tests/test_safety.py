@@ -221,6 +221,12 @@ MEANS_AND_INTENT_FAMILIES = {
     "means hidden for when it gets too much": [
         "got a bag of blues hid for when it all gets too much",
     ],
+    "arranging to be found; joining someone who died; not here by a date; affairs for after": [
+        "left my door on the latch so the paramedics find me fast",
+        "off to my maws grave, gonna be with her tonight",
+        "not planning on being around by hogmanay",
+        "made sure no one has to sort out my things after",
+    ],
 }
 
 BREATHING_THE_LONG_WAY_ROUND = [
@@ -229,6 +235,7 @@ BREATHING_THE_LONG_WAY_ROUND = [
     "his heids dropped onto his chest",
     # CPR under way is now, whatever question follows
     "hes no breathing, doing compressions, is that right",
+    "my da is on the kitchen floor not waking",
 ]
 
 
@@ -256,6 +263,12 @@ def test_breathing_described_the_long_way_round_is_an_emergency(net: SafetyNet, 
         "clucking that bad i feel like im going to die",
         "i didnt take them on purpose it was an accident",
         "my heid dropped forward on the bus, nodded off",
+        "rattling like hell, no had any since monday",
+        "lol im deid at that",
+        "the ambulance crew said naloxone doesnt work on benzos, true?",
+        "my brother doesnt answer his phone and i panic",
+        "nothing to do with wanting to die, just skint and tired",
+        "left the door unlocked so my pal can find me if i go over",
     ],
 )
 def test_routine_doses_worries_and_goodbyes_near_them_are_not_forced(
