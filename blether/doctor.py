@@ -98,17 +98,19 @@ def tracker_database_finding(settings: Settings) -> Finding:
     return Finding("tracker database", True, f"{backend}, {note}")
 
 
-async def rasa_finding(settings: Settings, http: httpx.AsyncClient) -> Finding:
-    base = _base(settings.rasa_url)
+async def rasa_finding(
+    settings: Settings, http: httpx.AsyncClient, webhook: str | None = None
+) -> Finding:
+    """One Rasa replica (RASA_URL, or one of RASA_URLS) answers a probe."""
+    webhook = webhook or settings.rasa_url
+    base = _base(webhook)
     try:
         hello = await http.get(f"{base}/")
         hello.raise_for_status()
     except httpx.HTTPError as error:
         return Finding("Rasa", False, f"not reachable at {base} ({type(error).__name__})")
     try:
-        probe = await http.post(
-            settings.rasa_url, json={"sender": PROBE_SENDER, "message": "/greet"}
-        )
+        probe = await http.post(webhook, json={"sender": PROBE_SENDER, "message": "/greet"})
         probe.raise_for_status()
         replies = probe.json()
     except (httpx.HTTPError, ValueError) as error:
@@ -153,10 +155,8 @@ async def run_checks(settings: Settings, http: httpx.AsyncClient | None = None) 
                 tracker_database_finding(settings),
             ]
         )
-        remote = [
-            await rasa_finding(settings, client),
-            await action_server_finding(settings, client),
-        ]
+        remote = [await rasa_finding(settings, client, url) for url in settings.rasa_replicas]
+        remote.append(await action_server_finding(settings, client))
     finally:
         if own:
             await client.aclose()

@@ -16,9 +16,20 @@ def tracker_sessionmaker(tracker_url: str) -> sessionmaker:
     return sessionmaker(engine, future=True)
 
 
+# What blether/tracker_window.py keeps beside Rasa's events: the state a conversation's earlier
+# events left (slots can hold a referral's answers), so it goes wherever the events go.
+SNAPSHOT_TABLE = "blether_tracker_snapshots"
+
+
 def erase_conversation(session: Session, sender_id: str) -> int:
-    """Delete every tracker event of one sender; returns how many rows went."""
-    if not sa.inspect(session.connection()).has_table("events"):
+    """Delete every tracker event of one sender, and its snapshot; returns how many events went."""
+    tables = sa.inspect(session.connection())
+    if tables.has_table(SNAPSHOT_TABLE):
+        session.execute(
+            sa.text(f"DELETE FROM {SNAPSHOT_TABLE} WHERE sender_id = :sender"),
+            {"sender": sender_id},
+        )
+    if not tables.has_table("events"):
         return 0
     result = session.execute(
         sa.text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender_id}
@@ -34,8 +45,17 @@ def count_events(session: Session, sender_id: str) -> int:
 
 
 def purge_events_before(session: Session, cutoff_epoch: float) -> int:
-    """Retention: every tracker event older than the cutoff (Rasa stores a UNIX timestamp)."""
-    if not sa.inspect(session.connection()).has_table("events"):
+    """Retention: every tracker event older than the cutoff (Rasa stores a UNIX timestamp).
+
+    A snapshot last saved before the cutoff goes too: every event it summed up is older.
+    """
+    tables = sa.inspect(session.connection())
+    if tables.has_table(SNAPSHOT_TABLE):
+        session.execute(
+            sa.text(f"DELETE FROM {SNAPSHOT_TABLE} WHERE updated_at < :cutoff"),
+            {"cutoff": cutoff_epoch},
+        )
+    if not tables.has_table("events"):
         return 0
     result = session.execute(
         sa.text("DELETE FROM events WHERE timestamp < :cutoff"), {"cutoff": cutoff_epoch}

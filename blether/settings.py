@@ -51,6 +51,12 @@ class Settings:
     # ~30 a second overall so that conversations still get through; sends at once.
     alert_rate: float = 25.0
     alert_senders: int = 4
+    # Rasa sees at least this many of a conversation's latest events (at most twice as many),
+    # with the state before them carried in (blether/tracker_window.py); 0 gives Rasa them all.
+    tracker_window: int = 60
+    # Several Rasa replicas (RASA_URLS, comma separated): each person always goes to the same
+    # one while it is up (blether/rasa_client.py). Empty: RASA_URL alone.
+    rasa_urls: tuple[str, ...] = ()
     # Tests only (ignored unless BLETHER_ENV=development): see blether/clock.py.
     test_clock_file: str = ""
 
@@ -93,7 +99,16 @@ class Settings:
             alert_rate=min(max(number("BLETHER_ALERT_RATE", 25.0), 0.5), 30.0),
             alert_senders=max(1, int(number("BLETHER_ALERT_SENDERS", 4))),
             test_clock_file=env.get("BLETHER_TEST_CLOCK_FILE") or "",
+            tracker_window=max(0, int(number("BLETHER_TRACKER_WINDOW", 60))),
+            rasa_urls=tuple(
+                url.strip() for url in (env.get("RASA_URLS") or "").split(",") if url.strip()
+            ),
         )
+
+    @property
+    def rasa_replicas(self) -> tuple[str, ...]:
+        """Every Rasa REST webhook the bridge may use, in a fixed order."""
+        return self.rasa_urls or (self.rasa_url,)
 
     @property
     def action_server_url(self) -> str:

@@ -11,7 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from blether.rasa_client import RasaClient, RasaLostTrack, RasaUnavailable
+from blether.rasa_client import (
+    REPLICA_RETRY_AFTER,
+    RasaClient,
+    RasaLostTrack,
+    RasaUnavailable,
+    replica_order,
+)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -75,3 +81,31 @@ async def test_a_request_dropped_without_an_answer_means_rasa_lost_track(server:
         with pytest.raises(RasaUnavailable) as plain:
             await RasaClient(http, f"{server}/broken").send("tg-abc", "hiya")
         assert not isinstance(plain.value, RasaLostTrack)
+
+
+def test_each_person_keeps_to_one_replica_and_people_spread_over_them() -> None:
+    replicas = ["http://rasa-1/webhooks/rest/webhook", "http://rasa-2/webhooks/rest/webhook"]
+    client = RasaClient(httpx.AsyncClient(), replicas)
+    people = [f"tg-person-{n}" for n in range(200)]
+    first = {person: client.replica_for(person) for person in people}
+    assert all(client.replica_for(person) == first[person] for person in people)
+    shares = [list(first.values()).count(url) for url in replicas]
+    assert min(shares) > 60  # rendezvous hashing spreads them, roughly half each
+    # The order is the same in any process (no per-process hash seed).
+    assert replica_order("tg-person-1", replicas) == replica_order("tg-person-1", replicas[::-1])
+
+
+async def test_a_replica_that_cannot_be_reached_hands_only_its_people_on(server: str) -> None:
+    dead = "http://127.0.0.1:9/webhooks/rest/webhook"
+    live = f"{server}/ok"
+    now = [1000.0]
+    async with httpx.AsyncClient() as http:
+        client = RasaClient(http, [dead, live], clock=lambda: now[0])
+        on_dead = next(p for p in (f"tg-{n}" for n in range(50)) if client.replica_for(p) == dead)
+        on_live = next(p for p in (f"tg-{n}" for n in range(50)) if client.replica_for(p) == live)
+        with pytest.raises(RasaUnavailable):  # this message gets the bridge's own answer
+            await client.send(on_dead, "hiya")
+        assert (await client.send(on_dead, "hiya again"))[0]["text"] == "you said hiya again"
+        assert client.replica_for(on_live) == live
+        now[0] += REPLICA_RETRY_AFTER + 1  # tried again later: the person goes back
+        assert client.replica_for(on_dead) == dead

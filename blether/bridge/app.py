@@ -158,7 +158,7 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         .build()
     )
     application.bot_data[handlers.BRIDGE_KEY] = Bridge(
-        rasa=RasaClient(client, settings.rasa_url),
+        rasa=RasaClient(client, settings.rasa_replicas),
         library=library,
         flood=FloodGate(settings.flood_limit),
         pseudonym_key=key,
