@@ -21,6 +21,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 
+from blether.rasa_speedups import install_cached_action_validation
 from blether.settings import Settings
 from blether.sql_url import sql_store_arguments
 from blether.tracker_window import (
@@ -36,6 +37,16 @@ logger = logging.getLogger(__name__)
 
 # The attribute a retrieved tracker carries until it is saved (see LoadedWindow).
 _LOADED = "_blether_loaded_window"
+
+
+def _sqlite_write_ahead(connection: Any, _record: Any) -> None:
+    """SQLite in write-ahead mode: a save appends to the log and syncs it once, instead of
+    writing a rollback journal and the database and syncing both, and readers never wait for
+    a writer. Every commit is still synced to disk (synchronous FULL)."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
 
 
 class TrackerStoreUnavailable(BaseException):
@@ -64,8 +75,13 @@ class BletherTrackerStore(SQLTrackerStore):
     ) -> None:
         settings = Settings.from_env()
         url = settings.tracker_url
+        # The one Blether part Rasa builds when its server starts (see the module's note).
+        install_cached_action_validation()
         super().__init__(domain=domain, event_broker=event_broker, **sql_store_arguments(url))
         self._window = settings.tracker_window
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_write_ahead)
+            self.engine.dispose()  # connections made before the listener reconnect with it
         SNAPSHOT_METADATA.create_all(self.engine)
         logger.info("tracker store: %s", make_url(url).get_backend_name())
 
@@ -103,18 +119,20 @@ class BletherTrackerStore(SQLTrackerStore):
                     SNAPSHOTS.c.sender_id == sender_id
                 )
             ).first()
+            # Only the id and the event's JSON: no ORM objects to build for each row.
+            columns = (self.SQLEvent.id, self.SQLEvent.data)
             if snapshot is None:
-                rows = self._event_query(session, sender_id, False).all()
+                query = self._event_query(session, sender_id, False).with_entities(*columns)
             else:
-                rows = (
-                    session.query(self.SQLEvent)
+                query = (
+                    session.query(*columns)
                     .filter(
                         self.SQLEvent.sender_id == sender_id,
                         self.SQLEvent.id > snapshot.through_id,
                     )
                     .order_by(self.SQLEvent.id)
-                    .all()
                 )
+            rows = query.all()
             if not self.domain or not (rows or snapshot):
                 return None
             events = [json.loads(row.data) for row in rows]
