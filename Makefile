@@ -27,7 +27,7 @@ help:
 	@echo "make test    set up, train if needed, and run every check"
 	@echo "make unit    the fast tests only: no model, no servers"
 	@echo "make run     set up, then action server + Rasa + Telegram bridge (needs TELEGRAM_BOT_TOKEN)"
-	@echo "make bench   measure the whole Telegram path against a local fake Bot API"
+	@echo "make bench   Blether beside a bare rasa init bot, the whole Telegram path, alerts"
 
 # Install from the committed lock file into a venv built with a real Python 3.10.
 $(STAMP): requirements.lock pyproject.toml scripts/find-python
@@ -60,6 +60,7 @@ run: $(MODEL) var
 	scripts/run-local
 
 bench: $(MODEL) var
+	$(BIN)/python -m tests.bench_rasa
 	$(BIN)/python -m tests.bench_bridge
 	$(BIN)/python -m tests.bench_alerts
 

@@ -66,6 +66,30 @@ class RasaClient:
         now = self._clock()
         return next((u for u in order if self._left_out_until.get(u, 0.0) <= now), order[0])
 
+    async def _choose(self, sender: str) -> str:
+        """As replica_for, but a replica whose time out is over must answer a quick probe
+        before a person's message goes to it: a message never finds out that it is still down."""
+        order = replica_order(sender, self._urls)
+        for url in order:
+            until = self._left_out_until.get(url)
+            if until is None:
+                return url
+            if until > self._clock():
+                continue
+            if await self._answers(url):
+                logger.info("rasa replica %d answers again", self._index(url))
+                self._left_out_until.pop(url, None)
+                return url
+            self._left_out_until[url] = self._clock() + REPLICA_RETRY_AFTER
+        return order[0]
+
+    async def _answers(self, url: str) -> bool:
+        try:
+            response = await self._http.get(url.split("/webhooks/")[0] + "/", timeout=1.0)
+            return response.status_code == 200
+        except httpx.HTTPError:
+            return False
+
     async def send(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
@@ -73,7 +97,7 @@ class RasaClient:
         body: dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
             body["metadata"] = metadata
-        url = self.replica_for(sender)
+        url = await self._choose(sender) if len(self._urls) > 1 else self._urls[0]
         try:
             response = await self._http.post(url, json=body)
         except httpx.RemoteProtocolError as error:
@@ -103,11 +127,7 @@ class RasaClient:
 
     async def _leave_out_if_down(self, url: str) -> None:
         """After a dropped request: leave the replica out only if it no longer answers at all."""
-        if len(self._urls) < 2:
-            return
-        try:
-            await self._http.get(url.split("/webhooks/")[0] + "/", timeout=1.0)
-        except httpx.HTTPError:
+        if len(self._urls) > 1 and not await self._answers(url):
             self._leave_out(url)
 
     def _index(self, url: str) -> int:

@@ -1,11 +1,13 @@
 """`make bench`: the whole path Telegram -> bridge -> Rasa -> actions -> Telegram, measured.
 
-N simulated people send messages at once through the fake Bot API; for every message we time
-the first reply and the complete answer. Prints messages per second and p50/p95/p99 latency.
+N simulated people (1, 10, 50) send messages through the fake Bot API, each the next one when
+the last was answered, for BENCH_SECONDS (20) per level; for every message we time the first
+reply and the complete answer. Prints messages per second and p50/p95/p99 latency.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import sys
@@ -24,7 +26,7 @@ PROMPTS = [
     ("how do i cut down on blues", 2),
     ("hiya", 2),
 ]
-MESSAGES_PER_PERSON = 4
+SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 TIMEOUT = 120.0
 
 
@@ -33,9 +35,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def person(fake, user_id: int, first: list[float], full: list[float], lock: threading.Lock) -> None:  # type: ignore[no-untyped-def]
+def person(
+    fake, user_id: int, first: list[float], full: list[float], lock: threading.Lock, deadline: float
+) -> None:  # type: ignore[no-untyped-def]
     expected = 0
-    for i in range(MESSAGES_PER_PERSON):
+    i = 0
+    while time.monotonic() < deadline:
         text, count = PROMPTS[(user_id + i) % len(PROMPTS)]
         before = expected
         expected += count
@@ -45,14 +50,16 @@ def person(fake, user_id: int, first: list[float], full: list[float], lock: thre
         with lock:
             first.append(sent[before].at - started)
             full.append(sent[expected - 1].at - started)
+        i += 1
 
 
-def run_level(fake, concurrency: int, base_id: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def run_level(fake, concurrency: int, base_id: int, seconds: float = SECONDS) -> dict[str, float]:  # type: ignore[no-untyped-def]
     first: list[float] = []
     full: list[float] = []
     lock = threading.Lock()
+    deadline = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=person, args=(fake, base_id + n, first, full, lock))
+        threading.Thread(target=person, args=(fake, base_id + n, first, full, lock, deadline))
         for n in range(concurrency)
     ]
     started = time.monotonic()
@@ -81,7 +88,7 @@ def main() -> int:
     shutil.copytree(ROOT / "content", content)
     try:
         with full_stack(MODEL, workdir, content, flood_limit=10_000) as stack:
-            run_level(stack.fake, 2, 900_000)  # warm up the model and connections
+            run_level(stack.fake, 2, 900_000, 3)  # warm up the model and connections
             print(
                 f"{'people':>6} {'messages':>8} {'msg/s':>7} {'p50 s':>7} {'p95 s':>7} "
                 f"{'p99 s':>7} {'first-reply p50 s':>18}"

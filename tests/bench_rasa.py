@@ -30,7 +30,7 @@ import httpx
 from blether.action_server import running_action_server
 from blether.rasa_client import replica_order
 from tests.conftest import MODEL, POSTGRES_URL, ROOT
-from tests.stack import free_port, stop, wait_until
+from tests.stack import blether_endpoints, free_port, rasa_replicas
 
 BARE_DIR = ROOT / "var" / "bench" / "bare"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
@@ -86,44 +86,11 @@ def rss_mb(port: int) -> float:
 def rasa(
     model: Path, workdir: Path, name: str, endpoints: str | None, env: dict[str, str]
 ) -> Iterator[tuple[str, int]]:
-    """`rasa run` with the REST channel; yields its webhook URL and port."""
-    port = free_port()
-    command = [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port)]
-    command += ["-i", "127.0.0.1", "--credentials", str(ROOT / "credentials.yml")]
-    if endpoints is not None:
-        (workdir / f"{name}-endpoints.yml").write_text(endpoints)
-        command += ["--endpoints", str(workdir / f"{name}-endpoints.yml")]
-    with open(workdir / f"{name}.log", "wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until(
-            lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200,
-            300,
-            f"rasa ({name})",
-            process,
-        )
-        yield f"http://127.0.0.1:{port}/webhooks/rest/webhook", port
-    finally:
-        stop(process)
-
-
-def blether_endpoints(action_port: int, lock_prefix: str | None = None) -> str:
-    text = (
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "tracker_store:\n  type: blether.tracker_store.BletherTrackerStore\n"
-    )
-    if lock_prefix:
-        text += (
-            "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 2\n"
-            f"  key_prefix: {lock_prefix}\n"
-        )
-    return text
+    """One `rasa run` with the REST channel; yields its webhook URL and port."""
+    folder = workdir / name
+    folder.mkdir(exist_ok=True)
+    with rasa_replicas(model, folder, [endpoints], env) as (replica,):
+        yield replica.url, replica.port
 
 
 async def load(urls: list[str], people: int, seconds: float) -> Level:
@@ -198,7 +165,7 @@ def row(name: str, level: Level, base: Level | None = None) -> str:
 def header() -> str:
     columns = ("people", "messages", "msg/s", "p50 ms", "p95 ms", "vs bare")
     widths = (6, 8, 7, 7, 7, 7)
-    return f"{'':<34} " + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths))
+    return f"{'':<34} " + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
 
 
 def growth_line(name: str, latencies: list[float]) -> str:

@@ -21,9 +21,9 @@ from collections import Counter
 from pathlib import Path
 
 from blether.action_server import running_action_server
-from tests.bench_rasa import blether_endpoints, load, rasa
+from tests.bench_rasa import load, rasa
 from tests.conftest import MODEL, ROOT
-from tests.stack import free_port
+from tests.stack import blether_endpoints, free_port
 
 SECONDS = float(os.environ.get("PROFILE_SECONDS", "20"))
 

@@ -119,6 +119,69 @@ def rasa_server(
         log.close()
 
 
+def blether_endpoints(action_port: int, lock_prefix: str | None = None) -> str:
+    """Rasa's endpoints for Blether; with a prefix, locks in the local Redis (several replicas)."""
+    text = (
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        "tracker_store:\n  type: blether.tracker_store.BletherTrackerStore\n"
+    )
+    if lock_prefix:
+        text += (
+            "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: 2\n"
+            f"  key_prefix: {lock_prefix}\n"
+        )
+    return text
+
+
+@dataclass
+class Replica:
+    url: str  # the REST webhook
+    port: int
+    process: subprocess.Popen  # type: ignore[type-arg]
+
+
+@contextmanager
+def rasa_replicas(
+    model: Path, workdir: Path, endpoints: list[str | None], env: dict[str, str]
+) -> Iterator[list[Replica]]:
+    """Several `rasa run` processes started together (each with its own endpoints, None for
+    Rasa's defaults); yields them once every one answers."""
+    replicas: list[Replica] = []
+    try:
+        for n, text in enumerate(endpoints):
+            port = free_port()
+            command = [sys.executable, "-m", "rasa", "run", "--model", str(model)]
+            command += ["--port", str(port), "-i", "127.0.0.1"]
+            command += ["--credentials", str(ROOT / "credentials.yml")]
+            if text is not None:
+                (workdir / f"endpoints-{n}.yml").write_text(text)
+                command += ["--endpoints", str(workdir / f"endpoints-{n}.yml")]
+            with open(workdir / f"rasa-{n}.log", "wb") as log:
+                process = subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", **env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            replicas.append(
+                Replica(f"http://127.0.0.1:{port}/webhooks/rest/webhook", port, process)
+            )
+        for replica in replicas:
+            wait_until(
+                lambda r=replica: (
+                    httpx.get(f"http://127.0.0.1:{r.port}/", timeout=2).status_code == 200
+                ),
+                300,
+                "rasa replica",
+                replica.process,
+            )
+        yield replicas
+    finally:
+        for replica in replicas:
+            stop(replica.process)
+
+
 def spawn_bridge(env: dict[str, str], log_path: Path) -> subprocess.Popen:  # type: ignore[type-arg]
     """A bridge process writing to its own log; the caller waits for it and stops it."""
     with open(log_path, "ab") as log:  # the child keeps its own copy of the file

@@ -25,6 +25,11 @@ def test_compose_publishes_no_rasa_or_action_port_and_keeps_secrets_out() -> Non
         services["rasa"]["command"][services["rasa"]["command"].index("--endpoints") + 1]
         == "deploy/endpoints.yml"
     )
+    # Two Rasa replicas from one definition, each addressed by the bridge; actions scaled.
+    assert services["rasa-2"] == services["rasa"]
+    urls = services["bridge"]["environment"]["RASA_URLS"].split(",")
+    assert [u.split("//")[1].split(":")[0] for u in urls] == ["rasa", "rasa-2"]
+    assert services["actions"]["deploy"]["replicas"] >= 2
     for service in services.values():
         for value in (service.get("environment") or {}).values():
             assert "secret" not in str(value).lower() or "${" in str(value)

@@ -39,6 +39,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def do_GET(self) -> None:  # noqa: N802 - Rasa's "hello" page, for the replica probe
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -107,5 +112,20 @@ async def test_a_replica_that_cannot_be_reached_hands_only_its_people_on(server:
             await client.send(on_dead, "hiya")
         assert (await client.send(on_dead, "hiya again"))[0]["text"] == "you said hiya again"
         assert client.replica_for(on_live) == live
-        now[0] += REPLICA_RETRY_AFTER + 1  # tried again later: the person goes back
-        assert client.replica_for(on_dead) == dead
+        # Later the dead replica is probed first, not tried with a message: still down, so
+        # the person's next message goes to the live one again.
+        now[0] += REPLICA_RETRY_AFTER + 1
+        assert (await client.send(on_dead, "still here"))[0]["text"] == "you said still here"
+
+
+async def test_a_replica_that_answers_again_gets_its_people_back(server: str) -> None:
+    first, second = f"{server}/ok", f"http://localhost:{server.rsplit(':', 1)[1]}/ok"
+    now = [1000.0]
+    async with httpx.AsyncClient() as http:
+        client = RasaClient(http, [first, second], clock=lambda: now[0])
+        person = next(p for p in (f"tg-{n}" for n in range(50)) if client.replica_for(p) == first)
+        client._leave_out(first)  # as after a failed request
+        assert client.replica_for(person) == second
+        now[0] += REPLICA_RETRY_AFTER + 1
+        await client.send(person, "hiya")
+        assert client.replica_for(person) == first

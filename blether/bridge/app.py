@@ -6,7 +6,9 @@ import asyncio
 import datetime as dt
 import logging
 import re
+import signal
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 from telegram import Update
@@ -81,6 +83,17 @@ def quiet_loggers() -> None:
             logging.getLogger(name).setLevel(logging.INFO)
 
 
+def log_task_stacks() -> None:
+    """Each running task's stack (file, line, function: never a variable's value)."""
+    for task in asyncio.all_tasks():
+        frames = task.get_stack(limit=12)
+        where = " <- ".join(
+            f"{Path(f.f_code.co_filename).name}:{f.f_lineno} {f.f_code.co_name}"
+            for f in reversed(frames)
+        )
+        logger.warning("task %s waiting at %s", task.get_name(), where or "(not started)")
+
+
 def build_application(settings: Settings, http: httpx.AsyncClient | None = None) -> Application:
     key = check_settings(settings)
     quiet_loggers()
@@ -131,6 +144,8 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         background.append(asyncio.create_task(loop))
         sending = alert_loop(app, broadcaster, timers, settings.handoff_poll)
         background.append(asyncio.create_task(sending))
+        # `kill -USR2 <pid>`: where every task is waiting, in the log (frames only, no values).
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, log_task_stacks)
 
     async def stop_background(_: Application) -> None:
         # Before the bot shuts down, and waited for: an alert being sent is finished and
