@@ -4,9 +4,9 @@
     .venv/bin/python -m tests.profile_rasa
 
 Starts the action server and Rasa as `make run` does (SQLite tracker), sends messages from 10
-people for PROFILE_SECONDS (20), and prints, for each process, the share of its CPU samples in
-each part (NLU components, policies, tracker store, action call, HTTP server, content) and CPU
-milliseconds per message. docs/performance.md keeps the figures.
+people for PROFILE_SECONDS (20), and prints, for each process, CPU milliseconds per message and
+the share of them in each stage (tracker store, NLU, policies, action call, content, HTTP).
+docs/performance.md keeps the figures.
 """
 
 from __future__ import annotations
@@ -27,45 +27,48 @@ from tests.stack import blether_endpoints, free_port
 
 SECONDS = float(os.environ.get("PROFILE_SECONDS", "20"))
 
-# The first rule whose text is in a sampled stack names its part (most specific first).
-PARTS = [
-    ("NLU: normaliser and tokenizer", ("NormalisingTokenizer", "blether/language.py")),
-    ("NLU: substance lexicon (spaCy)", ("SubstanceExtractor", "blether/lexicon.py")),
-    ("NLU: safety net", ("SafetyNetClassifier", "blether/safety.py")),
-    ("NLU: count vectors featurizer", ("count_vectors_featurizer",)),
-    ("NLU: logistic regression", ("logistic_regression_classifier", "sklearn/")),
-    ("NLU: other", ("rasa/nlu/", "rasa/engine/")),
-    ("policies", ("rasa/core/policies/", "rasa/core/featurizers/")),
-    ("tracker store (SQL)", ("tracker_store.py", "tracker_window.py", "sqlalchemy/")),
-    ("tracker (replay, serialise)", ("rasa/shared/core/trackers.py", "rasa/shared/core/events.py")),
-    ("action call (HTTP client)", ("rasa/core/actions/action.py", "aiohttp/")),
-    ("actions: content and answers", ("blether/content/", "blether/answers.py", "actions/")),
-    ("actions: rasa-sdk", ("rasa_sdk/",)),
-    ("HTTP server (Sanic)", ("sanic/", "rasa/core/channels/")),
-    ("JSON", ("json/", "ujson")),
-]
+# A sample belongs to the innermost of its process's stages in its stack (leaf upwards).
+STAGES = {
+    "rasa": [
+        ("tracker store: read", ("_retrieve_window", "retrieve (rasa/core/tracker_store")),
+        ("tracker store: write", ("_save_window", "save (rasa/core/tracker_store")),
+        ("NLU pipeline", ("parse_message (rasa/core/processor",)),
+        ("policies", ("_predict_next_with_tracker",)),
+        ("action call (HTTP, response check)", ("_run_action (rasa/core/processor",)),
+    ],
+    "actions": [
+        ("app database (answers served)", (" (sqlalchemy/",)),
+        ("content and answers", (" (blether/",)),
+        ("Blether's action code", (" (actions/",)),
+        ("rasa-sdk", (" (rasa_sdk/",)),
+    ],
+}
+# Samples of a process waiting for work are not CPU.
+IDLE = ("serve (sanic/server/runners.py", "select (selectors.py", "_run_once (asyncio")
 
 
-def part_of(stack: str) -> str:
-    for name, needles in PARTS:
-        if any(needle in stack for needle in needles):
-            return name
-    return "other (Python, asyncio, logging)"
+def stage_of(stack: str, process: str) -> str | None:
+    frames = stack.split(";")
+    if frames and frames[-1].startswith(IDLE):
+        return None
+    for frame in reversed(frames):
+        for name, needles in STAGES[process]:
+            if any(needle in f" {frame}" for needle in needles):
+                return name
+    return "HTTP server, JSON and the rest"
 
 
-def summarise(raw: Path, messages: int) -> list[str]:
+def summarise(raw: Path, process: str, messages: int) -> list[str]:
     counts: Counter[str] = Counter()
-    total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        counts[part_of(stack)] += int(count)
-        total += int(count)
+        if count.isdigit() and (stage := stage_of(stack, process)) is not None:
+            counts[stage] += int(count)
+    busy = sum(counts.values())
     rate = 100  # py-spy's default samples a second
-    lines = [f"  {total / rate * 1000 / max(messages, 1):.1f} ms of CPU a message"]
+    lines = [f"  {busy / rate * 1000 / max(messages, 1):.1f} ms of CPU a message"]
     for name, count in counts.most_common():
-        lines.append(f"  {count / total:6.1%}  {name}")
+        lines.append(f"  {count / busy:6.1%}  {name}")
     return lines
 
 
@@ -115,7 +118,7 @@ def main() -> int:
     print(f"10 people, {SECONDS:.0f} s: {level.messages} messages, {level.per_second:.1f} a second")
     for name in pids:
         print(f"{name}:")
-        print("\n".join(summarise(workdir / f"{name}.txt", level.messages)))
+        print("\n".join(summarise(workdir / f"{name}.txt", name, level.messages)))
     return 0
 
 
