@@ -43,14 +43,32 @@ STAGES = {
         ("rasa-sdk", (" (rasa_sdk/",)),
     ],
 }
+# The bridge: a sample belongs to the first of these its stack contains.
+BRIDGE_STAGES = [
+    ("waiting on Rasa's answer (HTTP client)", ("blether/rasa_client.py",)),
+    ("safety net and normaliser", ("blether/safety.py", "blether/language.py")),
+    ("app database (inbox, referrals, check-ins)", ("sqlalchemy/",)),
+    ("Telegram API calls (python-telegram-bot, httpx)", ("telegram/_bot.py", "telegram/request")),
+    ("python-telegram-bot's dispatch", ("telegram/ext/",)),
+]
 # Samples of a process waiting for work are not CPU.
-IDLE = ("serve (sanic/server/runners.py", "select (selectors.py", "_run_once (asyncio")
+IDLE = (
+    "serve (sanic/server/runners.py",
+    "select (selectors.py",
+    "_run_once (asyncio",
+    "_worker (concurrent/futures/thread.py",  # an idle thread of the pool
+)
 
 
 def stage_of(stack: str, process: str) -> str | None:
     frames = stack.split(";")
     if frames and frames[-1].startswith(IDLE):
         return None
+    if process == "bridge":
+        return next(
+            (name for name, needles in BRIDGE_STAGES if any(n in stack for n in needles)),
+            "the rest (asyncio, logging, JSON)",
+        )
     for frame in reversed(frames):
         for name, needles in STAGES[process]:
             if any(needle in f" {frame}" for needle in needles):
@@ -119,7 +137,43 @@ def main() -> int:
     for name in pids:
         print(f"{name}:")
         print("\n".join(summarise(workdir / f"{name}.txt", name, level.messages)))
+    profile_bridge(spy, workdir)
     return 0
+
+
+def profile_bridge(spy: str, workdir: Path) -> None:
+    """The bridge on the whole Telegram path (fake Bot API), 10 people."""
+    from tests.bench_bridge import run_level
+    from tests.stack import full_stack
+
+    content = workdir / "content"
+    shutil.copytree(ROOT / "content", content)
+    with full_stack(MODEL, workdir, content, flood_limit=10_000) as stack:
+        run_level(stack.fake, 2, 900_000, 3)
+        assert stack.bridge_process is not None
+        output = workdir / "bridge.txt"
+        recording = subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(stack.bridge_process.pid),
+                "--duration",
+                str(int(SECONDS)),
+                "--format",
+                "raw",
+                "--output",
+                str(output),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        result = run_level(stack.fake, 10, 1_000_000, SECONDS)
+        recording.wait()
+    answers = int(result["messages"])
+    print(f"bridge, Telegram path, 10 people, {SECONDS:.0f} s: {answers} answers")
+    print("\n".join(summarise(output, "bridge", answers)))
 
 
 def pid_of(port: int) -> int:
