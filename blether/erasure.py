@@ -21,20 +21,18 @@ def tracker_sessionmaker(tracker_url: str) -> sessionmaker:
 SNAPSHOT_TABLE = "blether_tracker_snapshots"
 
 
+def _delete_where(session: Session, table: str, condition: str, value: object) -> int:
+    """DELETE FROM a table Rasa or the tracker store may not have made yet; rows deleted."""
+    if not sa.inspect(session.connection()).has_table(table):
+        return 0
+    result = session.execute(sa.text(f"DELETE FROM {table} WHERE {condition}"), {"value": value})
+    return int(result.rowcount or 0)
+
+
 def erase_conversation(session: Session, sender_id: str) -> int:
     """Delete every tracker event of one sender, and its snapshot; returns how many events went."""
-    tables = sa.inspect(session.connection())
-    if tables.has_table(SNAPSHOT_TABLE):
-        session.execute(
-            sa.text(f"DELETE FROM {SNAPSHOT_TABLE} WHERE sender_id = :sender"),
-            {"sender": sender_id},
-        )
-    if not tables.has_table("events"):
-        return 0
-    result = session.execute(
-        sa.text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender_id}
-    )
-    return int(result.rowcount or 0)
+    _delete_where(session, SNAPSHOT_TABLE, "sender_id = :value", sender_id)
+    return _delete_where(session, "events", "sender_id = :value", sender_id)
 
 
 def count_events(session: Session, sender_id: str) -> int:
@@ -49,15 +47,5 @@ def purge_events_before(session: Session, cutoff_epoch: float) -> int:
 
     A snapshot last saved before the cutoff goes too: every event it summed up is older.
     """
-    tables = sa.inspect(session.connection())
-    if tables.has_table(SNAPSHOT_TABLE):
-        session.execute(
-            sa.text(f"DELETE FROM {SNAPSHOT_TABLE} WHERE updated_at < :cutoff"),
-            {"cutoff": cutoff_epoch},
-        )
-    if not tables.has_table("events"):
-        return 0
-    result = session.execute(
-        sa.text("DELETE FROM events WHERE timestamp < :cutoff"), {"cutoff": cutoff_epoch}
-    )
-    return int(result.rowcount or 0)
+    _delete_where(session, SNAPSHOT_TABLE, "updated_at < :value", cutoff_epoch)
+    return _delete_where(session, "events", "timestamp < :value", cutoff_epoch)
