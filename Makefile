@@ -20,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 .SHELLFLAGS := -o pipefail -ec
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
-.PHONY: help install model shell run bench test unit lint typecheck content-check validate stories eval pytest clean
+.PHONY: help install model shell run bench test unit scale-test lint typecheck content-check validate stories eval pytest clean
 
 help:
 	@echo "make shell   set up, train if needed, and talk to Blether in this terminal"
@@ -78,7 +78,12 @@ validate: $(STAMP)
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
 pytest: $(MODEL) var
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not scale"
+
+# Two Rasa replicas, two action servers, PostgreSQL and Redis, 50 people, one replica killed.
+# Not in make test while it fails now and then (README, Measured).
+scale-test: $(MODEL) var
+	$(BIN)/python -m pytest -q -m scale
 
 # The everyday loop: no model, no servers, well under a minute.
 unit: $(STAMP) var

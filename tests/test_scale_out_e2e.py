@@ -39,7 +39,7 @@ from tests.stack import (
     rasa_replicas,
 )
 
-pytestmark = [pytest.mark.model, pytest.mark.integration]
+pytestmark = [pytest.mark.model, pytest.mark.integration, pytest.mark.scale]
 
 PEOPLE = range(555_300_000, 555_300_050)
 QUESTIONS = {
