@@ -36,7 +36,7 @@ SNAPSHOTS = sa.Table(
     # The state is what the conversation's events up to and including this id left behind.
     sa.Column("through_id", sa.Integer, nullable=False),
     sa.Column("state", sa.Text, nullable=False),
-    # UNIX time of the last save, for retention (blether purge).
+    # UNIX time the snapshot was taken: every event it sums up is older (retention, blether purge).
     sa.Column("updated_at", sa.Float, nullable=False, index=True),
 )
 

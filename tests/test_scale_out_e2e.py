@@ -147,9 +147,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> It
         senders = [pseudonym(KEY.encode(), person) for person in PEOPLE]
         engine = sa.create_engine(POSTGRES_URL)
         with engine.begin() as connection:
-            connection.execute(
-                sa.text("DELETE FROM events WHERE sender_id = ANY(:senders)"), {"senders": senders}
-            )
+            for table in ("events", "blether_tracker_snapshots"):
+                connection.execute(
+                    sa.text(f"DELETE FROM {table} WHERE sender_id = ANY(:senders)"),
+                    {"senders": senders},
+                )
         engine.dispose()
 
 
