@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from tests.conftest import MODEL, ROOT
-from tests.stack import full_stack
+from tests.stack import full_stack, rss_mb
 
 # (message, how many messages its answer has)
 PROMPTS = [
@@ -79,13 +79,6 @@ def run_level(fake, concurrency: int, base_id: int, seconds: float = SECONDS) ->
     }
 
 
-def rss_of_pid(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def main() -> int:
     if not MODEL.exists():
         print("no trained model: run `make model` first", file=sys.stderr)
@@ -107,7 +100,7 @@ def main() -> int:
                     f"{r['p50']:>7.2f} {r['p95']:>7.2f} {r['p99']:>7.2f} {r['first_p50']:>18.2f}"
                 )
             assert stack.bridge_process is not None
-            print(f"resident memory of the bridge: {rss_of_pid(stack.bridge_process.pid):.0f} MB")
+            print(f"resident memory of the bridge: {rss_mb(stack.bridge_process.pid):.0f} MB")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -30,7 +30,7 @@ import httpx
 from blether.action_server import running_action_server
 from blether.rasa_client import replica_order
 from tests.conftest import MODEL, POSTGRES_URL, ROOT
-from tests.stack import blether_endpoints, free_port, rasa_replicas
+from tests.stack import blether_endpoints, free_port, pid_on_port, rasa_replicas, rss_mb
 
 BARE_DIR = ROOT / "var" / "bench" / "bare"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
@@ -64,22 +64,6 @@ class Level:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
-
-
-def rss_mb(port: int) -> float:
-    """Resident memory of the process started with `--port <port>` (Linux /proc)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
-            if b"--port" in args and args[args.index(b"--port") + 1] == str(port).encode():
-                for line in (entry / "status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) / 1024
-        except (OSError, IndexError):
-            continue
-    return float("nan")
 
 
 @contextmanager
@@ -227,9 +211,9 @@ def main() -> int:
             flush=True,
         )
         memory += [
-            ("bare rasa", rss_mb(bare_port)),
-            ("Blether rasa", rss_mb(blether_port)),
-            ("Blether action server", rss_mb(action_port)),
+            ("bare rasa", rss_mb(pid_on_port(bare_port))),
+            ("Blether rasa", rss_mb(pid_on_port(blether_port))),
+            ("Blether action server", rss_mb(pid_on_port(action_port))),
         ]
     print()
     print(header())
@@ -256,8 +240,8 @@ def main() -> int:
             )
             replicas.append(url)
             memory += [
-                (f"replica {n} rasa", rss_mb(rasa_port)),
-                (f"replica {n} actions", rss_mb(port)),
+                (f"replica {n} rasa", rss_mb(pid_on_port(rasa_port))),
+                (f"replica {n} actions", rss_mb(pid_on_port(port))),
             ]
         asyncio.run(load(replicas, 4, 3))
         for people in LEVELS[1:]:

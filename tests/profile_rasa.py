@@ -23,7 +23,7 @@ from pathlib import Path
 from blether.action_server import running_action_server
 from tests.bench_rasa import load, rasa
 from tests.conftest import MODEL, ROOT
-from tests.stack import blether_endpoints, free_port
+from tests.stack import blether_endpoints, free_port, pid_on_port
 
 SECONDS = float(os.environ.get("PROFILE_SECONDS", "20"))
 
@@ -108,7 +108,8 @@ def main() -> int:
         with rasa(MODEL, workdir, "rasa", endpoints, tracker) as (url, rasa_port):
             asyncio.run(load([url], 2, 3))
             pids = {
-                name: pid_of(port) for name, port in (("rasa", rasa_port), ("actions", action_port))
+                name: pid_on_port(port)
+                for name, port in (("rasa", rasa_port), ("actions", action_port))
             }
             spies = {
                 name: subprocess.Popen(
@@ -174,18 +175,6 @@ def profile_bridge(spy: str, workdir: Path) -> None:
     answers = int(result["messages"])
     print(f"bridge, Telegram path, 10 people, {SECONDS:.0f} s: {answers} answers")
     print("\n".join(summarise(output, "bridge", answers)))
-
-
-def pid_of(port: int) -> int:
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                args = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"--port" in args and args[args.index(b"--port") + 1] == str(port).encode():
-                return int(entry.name)
-    raise RuntimeError(f"no process on port {port}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,28 @@ def card_pieces(topic: str) -> int:
     return sum(len(split_message(reply.text)) for reply in answer.replies)
 
 
+def pid_on_port(port: int) -> int:
+    """The process started with `--port <port>` (Rasa, the action server), from /proc."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--port" in args[:-1] and args[args.index(b"--port") + 1] == str(port).encode():
+            return int(entry.name)
+    raise RuntimeError(f"no process on port {port}")
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
