@@ -20,10 +20,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 .SHELLFLAGS := -o pipefail -ec
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 
-.PHONY: help install model shell run bench test unit scale-test lint typecheck content-check validate stories eval pytest clean
+.PHONY: help install model shell rasa-shell run bench test unit scale-test lint typecheck content-check validate stories eval pytest clean
 
 help:
 	@echo "make shell   set up, train if needed, and talk to Blether in this terminal"
+	@echo "make rasa-shell  the same with Rasa's own console (rasa shell)"
 	@echo "make test    set up, train if needed, and run every check"
 	@echo "make unit    the fast tests only: no model, no servers"
 	@echo "make run     set up, then action server + Rasa + Telegram bridge (needs TELEGRAM_BOT_TOKEN)"
@@ -52,7 +53,12 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 
 model: $(MODEL)
 
+# A conversation here with the real Rasa and action servers (free ports, logs in var/).
 shell: $(MODEL) var
+	@$(BIN)/blether chat --model $(MODEL)
+
+# Rasa's own console, for those who want it (its buttons take the next line typed).
+rasa-shell: $(MODEL) var
 	@sed 's/127.0.0.1:5055/127.0.0.1:$(BLETHER_ACTION_PORT)/' endpoints.yml > $(ENDPOINTS)
 	$(BIN)/blether with-actions -- $(BIN)/rasa shell --model $(MODEL) --endpoints $(ENDPOINTS) -i 127.0.0.1
 

@@ -166,6 +166,12 @@ def cmd_with_actions(args: argparse.Namespace, settings: Settings) -> int:
         return subprocess.call(command)
 
 
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.chat import run_chat
+
+    return run_chat(settings, Path(args.model or settings.model_path))
+
+
 def cmd_telegram(args: argparse.Namespace, settings: Settings) -> int:
     from blether.bridge.app import run
 
@@ -264,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("text")
     ask.add_argument("--model", help="model archive (default: models/blether.tar.gz)")
     ask.set_defaults(run=cmd_ask)
+
+    chat = sub.add_parser(
+        "chat", help="talk to Blether here, through the real Rasa and action servers"
+    )
+    chat.add_argument("--model", help="model archive (default: models/blether.tar.gz)")
+    chat.set_defaults(run=cmd_chat)
 
     ev = sub.add_parser("eval", help="score the model on a Rasa NLU YAML file of labelled messages")
     ev.add_argument("file")

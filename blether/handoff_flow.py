@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from blether import outbox, referrals
 from blether.content.models import ReferralFile, Worker, fill
 from blether.referrals import Referral
-from blether.roster import pick_worker
+from blether.roster import Choice, pick_worker
 from blether.sealing import seal, unseal
 from blether.workers import candidates, chat_of
 
 logger = logging.getLogger("blether.handoff")
 ACCEPT, DECLINE, END = "ref:accept:", "ref:decline:", "ref:end:"
+# "Did that help?" after a handoff: fb:<referral id>:<helped|some|no>.
+FEEDBACK = "fb:"
 
 
 class Answer(Enum):
@@ -34,12 +36,14 @@ class Answer(Enum):
 
 @dataclass(frozen=True)
 class Flow:
-    """What the machine needs to know: texts, workers, the sealing key, the offer timeout."""
+    """What the machine needs to know: texts, workers, the sealing key, the offer timings."""
 
     texts: ReferralFile
     workers: dict[str, Worker]
     key: bytes
     offer_timeout: dt.timedelta
+    # An offer left this long is sent again, once, to the same worker (None: never).
+    offer_remind: dt.timedelta | None = None
 
     def _owe(
         self,
@@ -58,12 +62,22 @@ class Flow:
     def _person_chat(self, referral: Referral) -> int | None:
         return unseal(self.key, referral.contact) if referral.contact else None
 
+    def _chat_of(self, worker_id: str | None) -> int | None:
+        worker = self.workers.get(worker_id or "")
+        return chat_of(worker) if worker else None
+
+    def _full(self, loads: dict[str, int]) -> frozenset[str]:
+        """Workers holding as many chats and offers as they take (`max_active`)."""
+        return frozenset(w.id for w in self.workers.values() if loads.get(w.id, 0) >= w.max_active)
+
     # ---- offering -------------------------------------------------------------------
     def offer_waiting(self, session: Session, now: dt.datetime) -> int:
-        """Expire unanswered offers, then offer new referrals to workers on duty; moves made."""
+        """Remind, then expire, unanswered offers; offer new referrals to workers on duty
+        with room (or to the next worker with room). Returns the moves made."""
         moves = 0
         for referral in referrals.with_status(session, referrals.OFFERED):
-            if referral.offered_at and now - referral.offered_at >= self.offer_timeout:
+            waited = now - referral.offered_at if referral.offered_at else dt.timedelta(0)
+            if waited >= self.offer_timeout:
                 back = referrals.change(
                     session,
                     referral.id,
@@ -77,13 +91,28 @@ class Flow:
                     outbox.drop_unsent(session, referral.id, ACCEPT)
                     self._next_worker(session, back, now, expired=True)
                     moves += 1
+            elif (
+                self.offer_remind is not None
+                and waited >= self.offer_remind
+                and referral.reminded_at is None
+                and referrals.mark_reminded(session, referral.id, now)
+            ):
+                reminder = fill(self.texts.worker_reminder, id=referral.id)
+                text, buttons = self._offer(referral)
+                chat = self._chat_of(referral.worker_id)
+                self._owe(session, chat, f"{reminder}\n\n{text}", now, referral.id, buttons)
+                logger.info("referral %d reminded", referral.id)
+                moves += 1
+        loads = referrals.load_by_worker(session)
         for referral in referrals.with_status(session, referrals.NEW):
             worker = self.workers.get(referral.worker_id or "")
-            chat = chat_of(worker) if worker else None
-            if worker is None or chat is None or not candidates([worker])[0].rota.on_duty(now):
+            if worker is None or chat_of(worker) is None or not self._on_duty(worker, now):
                 continue
-            if referrals.active_for_worker(session, worker.id) is not None:
-                continue  # in a chat already: offered when it ends (or after it times out)
+            if loads.get(worker.id, 0) >= worker.max_active:
+                # Past their limit: the next worker on duty with room, or it waits for them.
+                worker = self._with_room(session, referral, now, loads)
+                if worker is None:
+                    continue
             offered = referrals.change(
                 session,
                 referral.id,
@@ -95,34 +124,68 @@ class Flow:
             )
             if offered is None:
                 continue  # moved by someone else since it was read
-            text = fill(
-                self.texts.worker_offer,
-                id=referral.id,
-                area=referral.area,
-                urgency=referral.urgency.replace("_", " "),
-                topic=referral.topic,
-                help=referral.help_text or "-",
-            )
-            buttons = (
-                (self.texts.worker_accept, f"{ACCEPT}{referral.id}"),
-                (self.texts.worker_decline, f"{DECLINE}{referral.id}"),
-            )
-            self._owe(session, chat, text, now, referral.id, buttons)
+            loads[worker.id] = loads.get(worker.id, 0) + 1
+            text, buttons = self._offer(offered)
+            self._owe(session, chat_of(worker), text, now, referral.id, buttons)
             logger.info("referral %d offered", referral.id)
             moves += 1
         return moves
+
+    def _offer(self, referral: Referral) -> tuple[str, tuple[tuple[str, str], ...]]:
+        text = fill(
+            self.texts.worker_offer,
+            id=referral.id,
+            area=referral.area,
+            urgency=referral.urgency.replace("_", " "),
+            topic=referral.topic,
+            help=referral.help_text or "-",
+        )
+        buttons = (
+            (self.texts.worker_accept, f"{ACCEPT}{referral.id}"),
+            (self.texts.worker_decline, f"{DECLINE}{referral.id}"),
+        )
+        return text, buttons
+
+    @staticmethod
+    def _on_duty(worker: Worker, now: dt.datetime) -> bool:
+        return candidates([worker])[0].rota.on_duty(now)
+
+    def _choose(
+        self, session: Session, referral: Referral, now: dt.datetime, exclude: frozenset[str]
+    ) -> Choice | None:
+        reachable = [w for w in self.workers.values() if chat_of(w) is not None]
+        return pick_worker(
+            candidates(reachable), referral.area, now, referrals.last_offered(session), exclude
+        )
+
+    def _with_room(
+        self, session: Session, referral: Referral, now: dt.datetime, loads: dict[str, int]
+    ) -> Worker | None:
+        tried = referrals.tried_workers(session, referral.id)
+        choice = self._choose(session, referral, now, tried | self._full(loads))
+        if choice is None or not choice.on_duty:
+            return None
+        moved = referrals.change(
+            session,
+            referral.id,
+            referrals.NEW,
+            now,
+            worker_id=choice.worker_id,
+            note="worker at their limit",
+            expect=referrals.NEW,
+        )
+        return self.workers[choice.worker_id] if moved is not None else None
 
     def _next_worker(
         self, session: Session, referral: Referral, now: dt.datetime, expired: bool
     ) -> None:
         tried = referrals.tried_workers(session, referral.id)
-        choice = pick_worker(
-            candidates(list(self.workers.values())),
-            referral.area,
-            now,
-            referrals.last_offered(session),
-            exclude=tried,
-        )
+        full = self._full(referrals.load_by_worker(session))
+        # Someone on duty with room first; else someone on duty who is full (it waits for
+        # them to end a chat) rather than telling the person nobody is there.
+        choice = self._choose(session, referral, now, tried | full)
+        if choice is None or not choice.on_duty:
+            choice = self._choose(session, referral, now, tried)
         person = self._person_chat(referral)
         if choice is None or not choice.on_duty:
             final = referrals.EXPIRED if expired else referrals.DECLINED
@@ -160,18 +223,19 @@ class Flow:
         if worker is None or referral is None or referral.worker_id != worker.id:
             self._owe(session, chat, self.texts.not_your_referral, now, None)
             return Answer.REFUSED
-        busy = referrals.active_for_worker(session, worker.id) if accept else None
-        if busy is not None and busy.id != referral.id and referral.status == referrals.OFFERED:
-            # Replies go to one person at a time: this one goes to someone else.
+        held = referrals.accepted_by(session, worker.id) if accept else []
+        if len(held) >= worker.max_active and referral.status == referrals.OFFERED:
+            # At their limit (lowered since the offer, or a staff reassign): pass it on.
             back = referrals.change(
                 session,
                 referral.id,
                 referrals.NEW,
                 now,
-                note="worker busy",
+                note="worker at their limit",
                 expect=referrals.OFFERED,
             )
-            self._owe(session, chat, self.texts.worker_busy, now, None)
+            full = fill(self.texts.worker_full, count=len(held), id=referral.id)
+            self._owe(session, chat, full, now, None)
             if back is not None:
                 self._next_worker(session, back, now, expired=False)
             return Answer.REFUSED
@@ -206,14 +270,18 @@ class Flow:
         worker: Worker | None,
         person: str | None,
         now: dt.datetime,
+        referral_id: int | None = None,
     ) -> bool:
-        """/end from a worker or /bot from the person; False if there was nothing to end."""
+        """/end (or End chat on `referral_id`) from a worker, /bot from the person; False if
+        there was nothing of theirs to end. The worker's /end ends the chat they talk in."""
+        held: list[Referral] = []
+        referral: Referral | None = None
         if worker is not None:
-            referral = referrals.active_for_worker(session, worker.id)
+            held = referrals.accepted_by(session, worker.id)
+            wanted = [r for r in held if referral_id in (None, r.id)]
+            referral = wanted[0] if wanted else None
         elif person is not None:
             referral = referrals.active_for_person(session, person)
-        else:
-            referral = None
         if referral is None:
             return False
         person_chat = self._person_chat(referral)  # before closing clears the contact
@@ -236,10 +304,28 @@ class Flow:
             self._owe(
                 session, person_chat, fill(self.texts.ended_by_worker, name=name), now, referral.id
             )
+            others = [r for r in held if r.id != referral.id]
+            if others and held[0].id == referral.id:
+                now_on = fill(self.texts.worker_focus_now, id=others[0].id)
+                self._owe(session, chat, now_on, now, referral.id)
         else:
             self._owe(session, chat, fill(self.texts.ended_for_person, name=name), now, referral.id)
-            worker_chat = chat_of(assigned) if assigned else None
             ended = fill(self.texts.ended_by_person, id=referral.id)
-            self._owe(session, worker_chat, ended, now, referral.id)
+            self._owe(session, self._chat_of(referral.worker_id), ended, now, referral.id)
+        self._owe(
+            session,
+            person_chat,
+            self.texts.feedback_question,
+            now,
+            referral.id,
+            tuple(
+                (title, f"{FEEDBACK}{referral.id}:{answer}")
+                for title, answer in (
+                    (self.texts.feedback_helped, "helped"),
+                    (self.texts.feedback_some, "some"),
+                    (self.texts.feedback_no, "no"),
+                )
+            ),
+        )
         logger.info("handoff %d ended", referral.id)
         return True

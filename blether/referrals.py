@@ -70,6 +70,10 @@ class Referral:
     created_at: dt.datetime
     offered_at: dt.datetime | None
     closed_at: dt.datetime | None
+    focused_at: dt.datetime | None = None
+    reminded_at: dt.datetime | None = None
+    first_reply_at: dt.datetime | None = None
+    feedback: str | None = None
 
 
 def utc_now() -> dt.datetime:
@@ -91,6 +95,10 @@ def _from_row(row: sa.Row) -> Referral:
         stored_utc(m["created_at"]),  # type: ignore[arg-type]
         stored_utc(m["offered_at"]),
         stored_utc(m["closed_at"]),
+        stored_utc(m["focused_at"]),
+        stored_utc(m["reminded_at"]),
+        stored_utc(m["first_reply_at"]),
+        m["feedback"],
     )
 
 
@@ -179,6 +187,9 @@ def change(
         values["worker_id"] = worker_id
     if after == OFFERED:
         values["offered_at"] = now
+        values["reminded_at"] = None  # each worker's offer is reminded once
+    if after == ACCEPTED:
+        values["focused_at"] = now  # a worker's newest conversation is the one they talk in
     if after in FINISHED:
         values["closed_at"] = now
         values["contact"] = None  # the way to reach the person goes with the referral
@@ -205,20 +216,113 @@ def all_referrals(session: Session) -> list[Referral]:
     return [_from_row(r) for r in session.execute(sa.select(referrals).order_by(referrals.c.id))]
 
 
-def _active(session: Session, column: sa.Column, value: str) -> Referral | None:
-    query = sa.select(referrals).where((column == value) & (referrals.c.status == ACCEPTED.value))
+def active_for_person(session: Session, person: str) -> Referral | None:
+    """The handoff this person is in, if any."""
+    query = sa.select(referrals).where(
+        (referrals.c.person == person) & (referrals.c.status == ACCEPTED.value)
+    )
     row = session.execute(query.order_by(referrals.c.id.desc())).first()
     return _from_row(row) if row else None
 
 
-def active_for_person(session: Session, person: str) -> Referral | None:
-    """The handoff this person is in, if any."""
-    return _active(session, referrals.c.person, person)
+def accepted_by(session: Session, worker_id: str) -> list[Referral]:
+    """The conversations this worker holds, the one they talk in (focused last) first."""
+    query = (
+        sa.select(referrals)
+        .where((referrals.c.worker_id == worker_id) & (referrals.c.status == ACCEPTED.value))
+        .order_by(referrals.c.focused_at.desc(), referrals.c.id.desc())
+    )
+    return [_from_row(r) for r in session.execute(query)]
 
 
-def active_for_worker(session: Session, worker_id: str) -> Referral | None:
-    """The handoff this worker is in (their newest, if they accepted more than one)."""
-    return _active(session, referrals.c.worker_id, worker_id)
+def load_by_worker(session: Session) -> dict[str, int]:
+    """Conversations held plus offers waiting, per worker: what counts against `max_active`."""
+    query = (
+        sa.select(referrals.c.worker_id, sa.func.count())
+        .where(referrals.c.status.in_([ACCEPTED.value, OFFERED.value]))
+        .group_by(referrals.c.worker_id)
+    )
+    return {w: int(n) for w, n in session.execute(query) if w}
+
+
+def _set_once(
+    session: Session, referral_id: int, column: str, value: object, *where: object
+) -> bool:
+    """Set a column that is still empty; False if it was set already (or the row moved on)."""
+    condition = (referrals.c.id == referral_id) & (referrals.c[column].is_(None))
+    for extra in where:
+        condition = condition & extra  # type: ignore[operator]
+    result = session.execute(sa.update(referrals).where(condition).values({column: value}))
+    return bool(result.rowcount)
+
+
+def focus(session: Session, referral_id: int, now: dt.datetime) -> None:
+    """The worker's messages go to this conversation from now on."""
+    session.execute(
+        sa.update(referrals)
+        .where((referrals.c.id == referral_id) & (referrals.c.status == ACCEPTED.value))
+        .values(focused_at=now)
+    )
+
+
+REMINDED = "reminded"  # the audit note of an offer sent again to the same worker
+
+
+def mark_reminded(session: Session, referral_id: int, now: dt.datetime) -> bool:
+    """Record the one reminder of an offer (and audit it); False if it was reminded already
+    or has moved on."""
+    if not _set_once(session, referral_id, "reminded_at", now, referrals.c.status == OFFERED.value):
+        return False
+    worker = session.execute(
+        sa.select(referrals.c.worker_id).where(referrals.c.id == referral_id)
+    ).scalar()
+    _audit(session, referral_id, now, OFFERED.value, OFFERED.value, worker, REMINDED)
+    return True
+
+
+def mark_first_reply(session: Session, referral_id: int, now: dt.datetime) -> bool:
+    return _set_once(session, referral_id, "first_reply_at", now)
+
+
+FEEDBACK = ("helped", "some", "no")
+
+
+def record_feedback(session: Session, referral_id: int, person: str, answer: str) -> bool:
+    """The person's one answer to "Did that help?" about their own closed referral."""
+    if answer not in FEEDBACK:
+        return False
+    return _set_once(
+        session,
+        referral_id,
+        "feedback",
+        answer,
+        referrals.c.person == person,
+        referrals.c.status == CLOSED.value,
+    )
+
+
+def events_since(
+    session: Session, since: dt.datetime
+) -> list[tuple[int, dt.datetime, str, str | None, str | None]]:
+    """Audit rows of referrals made since `since`: (referral, at, status_to, worker, note)."""
+    made = sa.select(referrals.c.id).where(referrals.c.created_at >= since)
+    query = (
+        sa.select(
+            referral_events.c.referral_id,
+            referral_events.c.at,
+            referral_events.c.status_to,
+            referral_events.c.worker_id,
+            referral_events.c.note,
+        )
+        .where(referral_events.c.referral_id.in_(made))
+        .order_by(referral_events.c.referral_id, referral_events.c.id)
+    )
+    return [(r, stored_utc(at), to, w, n) for r, at, to, w, n in session.execute(query)]  # type: ignore[misc]
+
+
+def made_since(session: Session, since: dt.datetime) -> list[Referral]:
+    query = sa.select(referrals).where(referrals.c.created_at >= since).order_by(referrals.c.id)
+    return [_from_row(r) for r in session.execute(query)]
 
 
 def tried_workers(session: Session, referral_id: int) -> frozenset[str]:

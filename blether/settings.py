@@ -35,6 +35,8 @@ class Settings:
     flood_limit: int = 20
     max_message_chars: int = 2000
     offer_timeout: float = 600.0
+    # An offer unanswered this long is sent again, once, to the same worker (0: never).
+    offer_remind: float = 300.0
     handoff_poll: float = 5.0
     # A safety topic the classifier alone picks below this confidence gets "is someone in
     # danger right now?" before the card (blether/safety_check.py).
@@ -90,6 +92,7 @@ class Settings:
             flood_limit=int(number("BLETHER_FLOOD_LIMIT", 20)),
             max_message_chars=int(number("BLETHER_MAX_MESSAGE_CHARS", 2000)),
             offer_timeout=number("BLETHER_OFFER_TIMEOUT", 600.0),
+            offer_remind=number("BLETHER_OFFER_REMIND", 300.0),
             handoff_poll=number("BLETHER_HANDOFF_POLL", 5.0),
             safety_check_below=number("BLETHER_SAFETY_CHECK_BELOW", 0.9),
             action_server=env.get("BLETHER_ACTION_SERVER_URL") or "",

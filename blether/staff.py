@@ -1,4 +1,4 @@
-"""Staff commands: `blether referrals list|show|close|reassign` and `blether purge`."""
+"""Staff commands: `blether referrals list|show|close|reassign|report` and `blether purge`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
-from blether import broadcasts, checkins, contacts, inbox, referrals
+from blether import broadcasts, checkins, contacts, inbox, referral_report, referrals
 from blether.content import ContentLibrary
 from blether.db import staff_sessions
 from blether.erasure import purge_events_before, tracker_sessionmaker
@@ -48,6 +48,20 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             f"  {at:%Y-%m-%d %H:%M:%S} {before or '-':>9} -> {after:<9} "
             f"{worker or '-':<16} {note or ''}"
         )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    since = referrals.utc_now() - dt.timedelta(weeks=args.weeks)
+    with staff_sessions(settings.database_url).begin() as session:
+        rows = referral_report.build(session, since)
+    print(f"referrals made in the last {args.weeks} weeks, by worker and week (Europe/London)")
+    for line in referral_report.render(rows):
+        print(line)
+    print(
+        "to accept: from the offer to that worker; first reply: from Accept to the worker's "
+        "first message; med = median, p90 = 90th percentile (nearest rank)"
+    )
     return 0
 
 
@@ -124,6 +138,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     reassign.add_argument("id", type=int)
     reassign.add_argument("worker")
     reassign.set_defaults(run=cmd_reassign)
+    report = refs.add_parser(
+        "report", help="offers, accepts, times to accept and first reply, feedback, by week"
+    )
+    report.add_argument("--weeks", type=int, default=8, help="how far back (default 8)")
+    report.set_defaults(run=cmd_report)
     purge = sub.add_parser(
         "purge",
         help="retention: erase finished referrals, check-ins, alert recipients, old conversations",

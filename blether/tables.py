@@ -37,6 +37,10 @@ referrals = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("offered_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("focused_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("first_reply_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("feedback", sa.String(16), nullable=True),
 )
 
 referral_events = sa.Table(

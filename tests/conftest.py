@@ -18,6 +18,19 @@ MODEL = ROOT / "models" / "blether.tar.gz"
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def own_postgres_database(name: str) -> str:
+    """A new, empty database on the local PostgreSQL, for a test that must not share `test`
+    with another test run on the same machine (whose clean-up would empty its tables)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 @pytest.fixture
 def content_dir(tmp_path: Path) -> Path:
     target = tmp_path / "content"

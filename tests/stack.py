@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import httpx
 from blether.action_server import running_action_server
 from blether.content import ContentLibrary
 from blether.pseudonym import pseudonym
+from blether.rasa_server import free_port, running_rasa_server
 from blether.replies import topic_answer
 from blether.splitting import split_message
 from tests.conftest import ROOT
@@ -56,12 +56,6 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_until(check, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:  # type: ignore[no-untyped-def,type-arg]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -91,54 +85,16 @@ def rasa_server(
     model: Path, action_port: int, tracker_url: str, workdir: Path, content: Path
 ) -> Iterator[str]:
     """`rasa run` with the REST channel on loopback; yields the REST webhook URL."""
-    port = free_port()
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "tracker_store:\n  type: blether.tracker_store.BletherTrackerStore\n"
-    )
+    endpoints.write_text(blether_endpoints(action_port))
     env = {
-        **os.environ,
         "BLETHER_TRACKER_URL": tracker_url,
         # The NLU components (lexicon, safety net) read the same content as the actions.
         "BLETHER_CONTENT_DIR": str(content),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
     }
-    log = open(workdir / "rasa.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rasa",
-            "run",
-            "--model",
-            str(model),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-            "--port",
-            str(port),
-            "-i",
-            "127.0.0.1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until(
-            lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200,
-            180,
-            "rasa server",
-            process,
-        )
-        yield f"http://127.0.0.1:{port}/webhooks/rest/webhook"
-    finally:
-        stop(process)
-        log.close()
+    with running_rasa_server(model, endpoints, workdir / "rasa.log", env=env) as server:
+        server.wait_ready(180)
+        yield server.webhook_url
 
 
 def blether_endpoints(action_port: int, lock_prefix: str | None = None) -> str:

@@ -159,10 +159,16 @@ def test_referral_accept_relay_emergency_restart_end_and_resume(stack: Stack) ->
     assert worker.nth(6).params["text"].endswith("is closed.")
     [(_, status, _, contact)] = referral_rows(stack, person)
     assert status == "closed" and contact is None
+    question = last(fake, person, 10)  # one optional question, buttons only
+    assert question.params["text"] == "Did that help?"
 
+    # Rasa answers again, whether or not the question is answered.
     fake.send_text(person, "what is naloxone")
-    assert last(fake, person, 10).params["text"].startswith("Naloxone is a free medicine")
-    fake.wait_for(person, 11)  # the rest of the answer
+    assert last(fake, person, 11).params["text"].startswith("Naloxone is a free medicine")
+    fake.wait_for(person, 12)  # the rest of the answer
+    helped = question.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    fake.tap(person, question, helped)
+    assert last(fake, person, 13).params["text"].startswith("Thanks for telling us.")
     fake.send_text(chat, "/end")
     assert worker.nth(7).params["text"] == "You have no open conversation with anyone just now."
 

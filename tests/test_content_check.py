@@ -301,3 +301,31 @@ def test_alert_texts_take_only_their_own_placeholders_and_keep_999(content_dir: 
     texts.write_text(original.replace("999", "an ambulance"))
     found = [f.message for f in check_folder(content_dir) if f.path.name == "alerts.yml"]
     assert any("must contain 999" in message for message in found), found
+
+
+def test_saved_worker_replies_are_checked(content_dir: Path) -> None:
+    replies = content_dir / "worker_replies.yml"
+    original = replies.read_text()
+
+    def found() -> list[str]:
+        return [f.message for f in errors(content_dir) if f.path.name == "worker_replies.yml"]
+
+    assert found() == []
+    rewrite(replies, "- name: safe-now", "- name: hello")
+    assert any("the name 'hello' is used twice" in m for m in found()), found()
+    replies.write_text(original.replace("Hi, I'm {name}.", "Hi, I'm {worker}."))
+    assert any("unknown placeholder {worker}" in m for m in found()), found()
+    replies.write_text(original.replace("call 999 now and put", "ring for help and put"))
+    assert any("must give 999" in m for m in found()), found()
+    replies.write_text(original.replace("116 123, Breathing Space\n      on", "the helplines, or"))
+    assert any("must give the helplines" in m for m in found()), found()
+    replies.write_text(original.replace("- name: call-back", "- name: Call Back"))
+    assert any("string does not match regex" in m for m in found()), found()
+
+
+def test_relayed_messages_must_carry_the_referral_number(content_dir: Path) -> None:
+    rewrite(
+        content_dir / "referral.yml", 'to_worker: "Referral #{id}: {text}"', 'to_worker: "{text}"'
+    )
+    messages = [f.message for f in errors(content_dir) if f.path.name == "referral.yml"]
+    assert any("to_worker: must contain #{id}" in m for m in messages), messages

@@ -21,8 +21,9 @@ ALWAYS = {day: "00:00-24:00" for day in ("mon", "tue", "wed", "thu", "fri", "sat
 NEVER: dict[str, str | None] = {day: None for day in ALWAYS}
 
 
-def worker(worker_id: str, chat: int, hours: dict[str, str | None]) -> Worker:
+def worker(worker_id: str, chat: int, hours: dict[str, str | None], max_active: int = 3) -> Worker:
     return Worker(
+        max_active=max_active,
         id=worker_id,
         name=worker_id.title(),
         role="Harm reduction worker",
@@ -33,12 +34,18 @@ def worker(worker_id: str, chat: int, hours: dict[str, str | None]) -> Worker:
     )
 
 
-def flow(library: ContentLibrary, jo_on_duty: bool = True) -> Flow:
+def flow(
+    library: ContentLibrary,
+    jo_on_duty: bool = True,
+    sam_max: int = 3,
+    jo_max: int = 3,
+    remind: dt.timedelta | None = None,
+) -> Flow:
     workers = {
-        "sam": worker("sam", SAM_CHAT, ALWAYS),
-        "jo": worker("jo", JO_CHAT, ALWAYS if jo_on_duty else NEVER),
+        "sam": worker("sam", SAM_CHAT, ALWAYS, sam_max),
+        "jo": worker("jo", JO_CHAT, ALWAYS if jo_on_duty else NEVER, jo_max),
     }
-    return Flow(library.referral(), workers, KEY, dt.timedelta(minutes=5))
+    return Flow(library.referral(), workers, KEY, dt.timedelta(minutes=5), remind)
 
 
 def new_referral(session: Session, worker_id: str = "sam") -> int:
@@ -269,28 +276,139 @@ def test_an_offer_never_delivered_is_not_sent_after_it_expired(
         assert JO_CHAT in chats and PERSON_CHAT in chats
 
 
-def test_a_worker_in_a_chat_is_not_offered_another_and_cannot_take_two(
+def test_a_worker_holds_chats_up_to_their_limit_then_offers_go_to_the_next_worker(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library, sam_max=2)
+    sam = machine.workers["sam"]
+    with app_sessions.begin() as session:
+        first, second, third = (new_referral(session) for _ in range(3))
+        machine.offer_waiting(session, MONDAY_NOON)
+        offers = owed(session)
+        # Two offers fill Sam's two places; the third goes to Jo, who has room.
+        assert [chat for chat, _, _ in offers] == [SAM_CHAT, SAM_CHAT, JO_CHAT]
+        referral = referrals.get(session, third)
+        assert referral is not None and referral.worker_id == "jo"
+        assert referrals.history(session, third)[-2][4] == "worker at their limit"
+    with app_sessions.begin() as session:
+        for rid in (first, second):
+            answer = machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{rid}", MONDAY_NOON)
+            assert answer is Answer.ACCEPTED  # two chats at once
+        assert [r.id for r in referrals.accepted_by(session, "sam")] == [second, first]
+
+
+def test_when_everyone_is_full_a_referral_waits_for_its_worker(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library, sam_max=1, jo_max=1)
+    sam = machine.workers["sam"]
+    with app_sessions.begin() as session:
+        busy_sam, busy_jo = new_referral(session), new_referral(session, "jo")
+        machine.offer_waiting(session, MONDAY_NOON)
+        waiting = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+        assert status(session, waiting) == referrals.NEW  # nobody has room: not "nobody free"
+        assert [chat for chat, _, _ in owed(session)] == [SAM_CHAT, JO_CHAT]
+        machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{busy_sam}", MONDAY_NOON)
+        machine.end(session, SAM_CHAT, sam, None, MONDAY_NOON)
+        machine.offer_waiting(session, MONDAY_NOON)
+        assert status(session, waiting) == referrals.OFFERED  # Sam's place came free
+        assert status(session, busy_jo) == referrals.OFFERED
+
+
+def test_accepting_past_the_limit_is_refused_and_passed_on(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    texts = library.referral()
+    with app_sessions.begin() as session:
+        first, second = new_referral(session), new_referral(session)
+        flow(library, sam_max=2).offer_waiting(session, MONDAY_NOON)  # both offered to Sam
+        owed(session)
+    machine = flow(library, sam_max=1)  # then the limit is lowered in services.yml
+    sam = machine.workers["sam"]
+    with app_sessions.begin() as session:
+        assert machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{first}", MONDAY_NOON) is (
+            Answer.ACCEPTED
+        )
+        owed(session)
+        refused = machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{second}", MONDAY_NOON)
+        assert refused is Answer.REFUSED
+        full = texts.worker_full.replace("{count}", "1").replace("{id}", str(second))
+        assert (SAM_CHAT, full, ()) in owed(session)
+        referral = referrals.get(session, second)
+        assert referral is not None and referral.worker_id == "jo"  # passed on
+
+
+def test_an_unanswered_offer_is_reminded_once_then_moves_on(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library, remind=dt.timedelta(minutes=2))  # the timeout is 5 minutes
+    reminder = library.referral().worker_reminder
+    with app_sessions.begin() as session:
+        rid = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+        owed(session)
+    at = MONDAY_NOON + dt.timedelta(minutes=1, seconds=59)
+    with app_sessions.begin() as session:
+        assert machine.offer_waiting(session, at) == 0 and owed(session) == []
+    with app_sessions.begin() as session:
+        assert machine.offer_waiting(session, MONDAY_NOON + dt.timedelta(minutes=2)) == 1
+        [(chat, text, buttons)] = owed(session)
+        assert chat == SAM_CHAT and text.startswith(reminder.replace("{id}", str(rid)))
+        assert "coming off blues" in text  # the offer again, with its buttons
+        assert [data for _, data in buttons] == [f"{ACCEPT}{rid}", f"{DECLINE}{rid}"]
+    with app_sessions.begin() as session:  # once only
+        assert machine.offer_waiting(session, MONDAY_NOON + dt.timedelta(minutes=4)) == 0
+        assert owed(session) == []
+    with app_sessions.begin() as session:  # then it moves on, to one worker only
+        machine.offer_waiting(session, MONDAY_NOON + dt.timedelta(minutes=5))
+        referral = referrals.get(session, rid)
+        assert referral is not None and referral.worker_id == "jo" and referral.reminded_at is None
+        owed(session)
+    with app_sessions.begin() as session:  # Jo's offer gets its own one reminder
+        machine.offer_waiting(session, MONDAY_NOON + dt.timedelta(minutes=7))
+        assert [chat for chat, _, _ in owed(session)] == [JO_CHAT]
+
+
+def test_the_end_asks_the_person_did_that_help_and_keeps_one_button_answer(
     app_sessions: sessionmaker, library: ContentLibrary
 ) -> None:
     machine, texts = flow(library), library.referral()
     sam = machine.workers["sam"]
     with app_sessions.begin() as session:
-        first = new_referral(session)
-        second = new_referral(session)
-        machine.offer_waiting(session, MONDAY_NOON)  # both offered to Sam
-        assert (
-            machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{first}", MONDAY_NOON)
-            is Answer.ACCEPTED
-        )
-        owed(session)
-    with app_sessions.begin() as session:
-        refused = machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{second}", MONDAY_NOON)
-        assert refused is Answer.REFUSED
-        messages = owed(session)
-        assert (SAM_CHAT, texts.worker_busy, ()) in messages
-        referral = referrals.get(session, second)
-        assert referral is not None and referral.worker_id == "jo"  # passed on
-    with app_sessions.begin() as session:
-        third = new_referral(session)
+        first, second = new_referral(session), new_referral(session)
         machine.offer_waiting(session, MONDAY_NOON)
-        assert status(session, third) == referrals.NEW  # Sam is busy: it waits
+        for rid in (first, second):
+            machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{rid}", MONDAY_NOON)
+        owed(session)
+    later = MONDAY_NOON + dt.timedelta(minutes=1)
+    with app_sessions.begin() as session:
+        assert not referrals.record_feedback(session, second, "tg-person", "helped")  # still open
+        assert machine.end(session, SAM_CHAT, sam, None, later)  # Sam's current: the second
+        messages = owed(session)
+        assert status(session, second) == referrals.CLOSED
+        assert status(session, first) == referrals.ACCEPTED
+        question = [m for m in messages if m[1] == texts.feedback_question]
+        assert question == [
+            (
+                PERSON_CHAT,
+                texts.feedback_question,
+                (
+                    (texts.feedback_helped, f"fb:{second}:helped"),
+                    (texts.feedback_some, f"fb:{second}:some"),
+                    (texts.feedback_no, f"fb:{second}:no"),
+                ),
+            )
+        ]
+        now_on = texts.worker_focus_now.replace("{id}", str(first))
+        assert (SAM_CHAT, now_on, ()) in messages
+    with app_sessions.begin() as session:
+        assert not referrals.record_feedback(session, second, "someone-else", "helped")
+        assert not referrals.record_feedback(session, second, "tg-person", "typed words")
+        assert referrals.record_feedback(session, second, "tg-person", "some")
+        assert not referrals.record_feedback(session, second, "tg-person", "helped")  # once
+        referral = referrals.get(session, second)
+        assert referral is not None and referral.feedback == "some"
+    with app_sessions.begin() as session:  # End chat on a chat that is not the current one
+        assert machine.end(session, SAM_CHAT, sam, None, later, referral_id=first)
+        assert not any(text == now_on for _, text, _ in owed(session))

@@ -45,7 +45,7 @@ def test_status_changes_are_audited_and_contact_goes_at_close(sessions: sessionm
         referrals.change(session, rid, referrals.OFFERED, NOW, worker_id="sam")
         referrals.change(session, rid, referrals.ACCEPTED, NOW)
         assert referrals.active_for_person(session, "tg-person").id == rid  # type: ignore[union-attr]
-        assert referrals.active_for_worker(session, "sam").id == rid  # type: ignore[union-attr]
+        assert [r.id for r in referrals.accepted_by(session, "sam")] == [rid]
         closed = referrals.change(session, rid, referrals.CLOSED, NOW, note="ended")
         assert closed.contact is None and closed.closed_at == NOW
         steps = [(b, a) for _, b, a, _, _ in referrals.history(session, rid)]

@@ -22,11 +22,10 @@ import sqlalchemy as sa
 
 from blether.action_server import running_action_server
 from blether.content import ContentLibrary
-from blether.db import downgrade
 from blether.pseudonym import pseudonym
 from blether.replies import topic_answer
 from blether.splitting import split_message
-from tests.conftest import POSTGRES_URL, ROOT
+from tests.conftest import POSTGRES_URL, ROOT, own_postgres_database
 from tests.fake_telegram import FakeTelegram
 from tests.stack import (
     KEY,
@@ -61,6 +60,7 @@ class Deployment:
         self.sent: dict[int, list[str]] = {person: [] for person in PEOPLE}
         self.bridge_process: subprocess.Popen | None = None  # type: ignore[type-arg]
         self.log = Path()
+        self.database = POSTGRES_URL
 
     def burst(self, texts: list[str]) -> None:
         for person in PEOPLE:
@@ -109,11 +109,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> It
     workdir = tmp_path_factory.mktemp("scale-out")
     content = workdir / "content"
     shutil.copytree(ROOT / "content", content)
-    downgrade(POSTGRES_URL)  # a clean schema in the shared test database
+    # Its own database: another test run on this machine cleans up the shared `test` one.
+    database = own_postgres_database(f"blether_scale_{uuid.uuid4().hex[:8]}")
     env = {
         "BLETHER_CONTENT_DIR": str(content),
-        "BLETHER_TRACKER_URL": POSTGRES_URL,
-        "DATABASE_URL": POSTGRES_URL,
+        "BLETHER_TRACKER_URL": database,
+        "DATABASE_URL": database,
         # Locks a killed replica held expire after this (Rasa's default: 60 s).
         "TICKET_LOCK_LIFETIME": "10",
     }
@@ -141,24 +142,21 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, model_path: Path) -> It
                 deployment = Deployment(fake, replicas, content)
                 deployment.bridge_process = process
                 deployment.log = workdir / "bridge.log"
+                deployment.database = database
                 yield deployment
     finally:
         fake.stop()
-        senders = [pseudonym(KEY.encode(), person) for person in PEOPLE]
-        engine = sa.create_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            for table in ("events", "blether_tracker_snapshots"):
-                connection.execute(
-                    sa.text(f"DELETE FROM {table} WHERE sender_id = ANY(:senders)"),
-                    {"senders": senders},
-                )
+        engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            name = database.rsplit("/", 1)[1]
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
 
 
-def stored_turns(person: int) -> list[tuple[str, list[str]]]:
+def stored_turns(database: str, person: int) -> list[tuple[str, list[str]]]:
     """The person's conversation as stored: each message with the bot texts after it."""
     sender = pseudonym(KEY.encode(), person)
-    engine = sa.create_engine(POSTGRES_URL)
+    engine = sa.create_engine(database)
     with engine.connect() as connection:
         rows = connection.execute(
             sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
@@ -198,7 +196,7 @@ def test_fifty_people_on_two_replicas_then_one_replica_killed(deployment: Deploy
         apologised += sum(not answered for _, answered in outcomes)
         assert outcomes[-1][1], (person, outcomes)  # the last message: Rasa's answer
         # Stored once each, in the order sent, each turn holding its own answer only.
-        turns = stored_turns(person)
+        turns = stored_turns(deployment.database, person)
         answered_texts = [text for text, answered in outcomes if answered]
         stored_texts = [text for text, _ in turns]
         # A message can be stored and its answer lost with the replica: never the other way.

@@ -37,7 +37,6 @@ from blether.doctor import run_checks
 from blether.erasure import tracker_sessionmaker
 from blether.flood import FloodGate
 from blether.rasa_client import RasaClient
-from blether.referrals import utc_now
 from blether.settings import Settings, SettingsError
 from blether.timer_lock import TimerLock
 
@@ -113,7 +112,12 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
     # One sender for every owed message; an alert it cannot deliver goes back to the check-ins.
     sender = OutboxSender(app_sessions, key, clock)
     offer_timeout = dt.timedelta(seconds=settings.offer_timeout)
-    handoff = Handoff(library, app_sessions, key, offer_timeout, sender=sender)
+    # A reminder at or after the timeout would never be sent: the offer has moved on by then.
+    remind = settings.offer_remind
+    offer_remind = dt.timedelta(seconds=remind) if 0 < remind < settings.offer_timeout else None
+    handoff = Handoff(
+        library, app_sessions, key, offer_timeout, sender, offer_remind=offer_remind, clock=clock
+    )
     times = CheckinTimes(
         grace=dt.timedelta(seconds=settings.checkin_grace),
         ack_timeout=dt.timedelta(seconds=settings.checkin_ack_timeout),
@@ -193,6 +197,9 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         ("emergency", handlers.on_emergency),
         ("forget", handlers.on_forget),
         ("end", handlers.on_end),
+        ("list", handlers.on_list),
+        ("switch", handlers.on_switch),
+        ("r", handlers.on_saved_reply),
         ("bot", handlers.on_bot),
         ("checkin", handlers.on_checkin),
         ("contact", handlers.on_contact),
@@ -232,7 +239,7 @@ async def timer_loop(
     while True:
         try:
             if await asyncio.to_thread(timers.held):
-                await handoff.offer_waiting(application.bot, utc_now())
+                await handoff.offer_waiting(application.bot, handoff.now())
                 await checkins.tick(application.bot)
                 # Updates another bridge stored and never answered (it stopped): answered here.
                 await intake.replay_pending(application.bot, apology, older_than=ORPHANED_AFTER)

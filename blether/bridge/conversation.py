@@ -26,10 +26,9 @@ from blether.rasa_client import RasaClient, RasaLostTrack, RasaUnavailable
 from blether.replies import CONTENT_UNAVAILABLE, Reply, menu_answer, topic_answer
 from blether.safety import SafetyMatch, SafetyNet, SafetyNetSource
 from blether.sealing import seal
+from blether.turn_plan import TELEGRAM_MAX_CHARS, plan_turn
 
 logger = logging.getLogger("blether.bridge")
-# Telegram's own limit on a message: the safety net reads all of it, the model a shorter cut.
-TELEGRAM_MAX_CHARS = 4096
 
 
 @dataclass
@@ -106,7 +105,13 @@ class Bridge:
         self, bot: Bot, chat_id: int, text: str
     ) -> tuple[SafetyMatch | None, set[str]]:
         """What the safety net read in `text`, and the texts of the card sent for it."""
-        match = self.safety_net().check(text[:TELEGRAM_MAX_CHARS])
+        return await self._send_card(
+            bot, chat_id, self.safety_net().check(text[:TELEGRAM_MAX_CHARS])
+        )
+
+    async def _send_card(
+        self, bot: Bot, chat_id: int, match: SafetyMatch | None
+    ) -> tuple[SafetyMatch | None, set[str]]:
         if match is None:
             return None, set()
         card = self.card(match.topic)
@@ -117,15 +122,16 @@ class Bridge:
     async def converse(self, bot: Bot, chat_id: int, person: str, text: str) -> None:
         """To the worker during a handoff; otherwise safety first, then Rasa.
 
-        The whole message goes through the safety net before anything else. A match is
-        answered here at once, whatever Rasa is doing; Rasa is then told the topic (so that a
-        referral in progress or a follow-up offer stays right) and its copy of the card is
-        not sent twice. Only after that is a long message cut for the model.
+        The whole message goes through the safety net before anything else (turn_plan.py).
+        A match is answered here at once, whatever Rasa is doing; Rasa is then told the topic
+        (so that a referral in progress or a follow-up offer stays right) and its copy of the
+        card is not sent twice. Only after that is a long message cut for the model.
         """
-        text = text[:TELEGRAM_MAX_CHARS]  # all a Telegram message can hold
         started = time.monotonic()
+        plan = plan_turn(self.safety_net(), text, self.max_message_chars)
+        text = plan.text
         # Before anything that can fail or wait (the database, the worker's chat, Rasa).
-        match, sent_already = await self._send_card_if_danger(bot, chat_id, text)
+        match, sent_already = await self._send_card(bot, chat_id, plan.match)
         # A check-in's note, or an answer to "Are you OK?" (danger is not an answer: the
         # check goes on, so that someone is still told if they then stop answering).
         if match is None and await self._checkin_took(bot, chat_id, person, text):
@@ -142,17 +148,9 @@ class Bridge:
             except TelegramError as error:
                 logger.warning("could not reach the worker (%s)", type(error).__name__)
             return
-        notes: list[str] = []
-        if match is not None:
-            # An intent payload: Rasa records the topic without re-reading (or cutting) the text.
-            for_rasa = f"/{match.topic}"
-        elif len(text) > self.max_message_chars:
-            for_rasa = text[: self.max_message_chars]
-            notes.append(self.say("too_long"))
-        else:
-            for_rasa = text
+        notes = [self.say("too_long")] if plan.cut else []
         replies, checkins_wanted = await self._ask_rasa(
-            bot, chat_id, person, for_rasa, answered=match is not None
+            bot, chat_id, person, plan.for_rasa, answered=match is not None
         )
         replies = [r for r in replies if r.text not in sent_already]
         if notes or replies:

@@ -22,8 +22,8 @@ from blether.checkin_flow import Outcome
 from blether.checkin_setup import CHECKIN_PAYLOAD
 from blether.contact_flow import PREFIX as CONTACT_PREFIX
 from blether.contact_flow import REMOVE as CONTACT_REMOVE
-from blether.handoff_flow import ACCEPT, DECLINE, END
-from blether.referrals import utc_now
+from blether.content.models import Worker
+from blether.handoff_flow import ACCEPT, DECLINE, END, FEEDBACK
 from blether.replies import Button, Reply
 from blether.text import without_lone_surrogates
 
@@ -99,22 +99,68 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_message(chat.id, bridge.say("forget_confirm"), reply_markup=buttons)
 
 
+def _number(words: str) -> int | None:
+    """ "12" or "#12" from a command's words; None when there is no such number."""
+    digits = words.strip().lstrip("#")
+    return int(digits) if digits.isdigit() else None
+
+
 async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/end from a worker: close the handoff they are in."""
+    """/end from a worker: close the chat they talk in (or /end N, chat N)."""
     bridge, chat = bridge_of(context), update.effective_chat
     if _private(update) and chat is not None:
-        await _end_as_worker(bridge, context, chat.id)
+        wanted = _number(" ".join(context.args or []))
+        await _end_as_worker(bridge, context, chat.id, wanted)
 
 
-async def _end_as_worker(bridge: Bridge, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+async def _end_as_worker(
+    bridge: Bridge, context: ContextTypes.DEFAULT_TYPE, chat_id: int, referral_id: int | None
+) -> None:
     """Only a listed worker may end a handoff; anyone else is refused, and it is logged."""
     texts = bridge.library.referral()
     if bridge.handoff.worker_at(chat_id) is None:
         logger.warning("refused an end of chat from a chat that is not a listed worker")
         await bridge.send(context.bot, chat_id, [Reply(texts.not_your_referral)])
         return
-    if not await bridge.handoff.end(context.bot, chat_id, None, utc_now()):
+    handoff = bridge.handoff
+    if not await handoff.end(context.bot, chat_id, None, handoff.now(), referral_id):
         await bridge.send(context.bot, chat_id, [Reply(texts.no_open_chat)])
+
+
+async def _as_worker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Worker | None:
+    """The worker at this chat; for anyone else the command is read as the words typed."""
+    chat = update.effective_chat
+    worker = bridge_of(context).worker_at(chat.id) if chat is not None else None
+    if worker is None:
+        await on_unknown_command(update, context)
+    return worker
+
+
+async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/list from a worker: their open chats, the one they talk in marked."""
+    if _private(update) and (worker := await _as_worker(update, context)) is not None:
+        assert update.effective_chat is not None
+        await bridge_of(context).handoff.list_chats(context.bot, worker, update.effective_chat.id)
+
+
+async def on_switch(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/switch N from a worker: their messages go to chat N."""
+    if _private(update) and (worker := await _as_worker(update, context)) is not None:
+        assert update.effective_chat is not None
+        wanted = " ".join(context.args or [])
+        await bridge_of(context).handoff.switch(
+            context.bot, worker, update.effective_chat.id, wanted
+        )
+
+
+async def on_saved_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/r NAME from a worker: a saved reply to the chat they talk in; /r alone lists them."""
+    if _private(update) and (worker := await _as_worker(update, context)) is not None:
+        assert update.effective_chat is not None
+        name = " ".join(context.args or [])
+        await bridge_of(context).handoff.saved_reply(
+            context.bot, worker, update.effective_chat.id, name
+        )
 
 
 async def on_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -122,7 +168,8 @@ async def on_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
     if not _private(update) or chat is None or user is None:
         return
-    if not await bridge.handoff.end(context.bot, chat.id, bridge.person(user.id), utc_now()):
+    person = bridge.person(user.id)
+    if not await bridge.handoff.end(context.bot, chat.id, person, bridge.handoff.now()):
         await bridge.send(context.bot, chat.id, bridge.menu())
 
 
@@ -134,7 +181,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = without_lone_surrogates(message.text or "").strip()
     worker = bridge.worker_at(message.chat_id)
     if worker is not None:
-        await bridge.handoff.from_worker(context.bot, worker, message.chat_id, text)
+        # Replying to a relayed message sends the reply to that message's person.
+        replied = message.reply_to_message
+        replied_to = (replied.text or replied.caption) if replied is not None else None
+        await bridge.handoff.from_worker(context.bot, worker, message.chat_id, text, replied_to)
         return
     if not text:
         await on_not_text(update, context)
@@ -260,7 +310,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         except TelegramError:
             logger.info("could not clear a keyboard (message too old or unchanged)")
     if (query.data or "").startswith(END):
-        await _end_as_worker(bridge, context, user.id)
+        await _end_as_worker(bridge, context, user.id, _number((query.data or "")[len(END) :]))
+        return
+    if (query.data or "").startswith(FEEDBACK):
+        if not await bridge.handoff.feedback(
+            context.bot, chat_id, bridge.person(user.id), query.data or ""
+        ):
+            await bridge.send(context.bot, chat_id, bridge.menu())
         return
     if (query.data or "").startswith((CHECKIN_PREFIX, CONTACT_PREFIX)):
         await _checkin_button(bridge, context, chat_id, user.id, query.data or "")
@@ -271,7 +327,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if (query.data or "").startswith((ACCEPT, DECLINE)):
         # Who pressed, not where the button is: only the offered worker may answer.
-        await bridge.handoff.answer_offer(context.bot, user.id, query.data or "", utc_now())
+        handoff = bridge.handoff
+        await handoff.answer_offer(context.bot, user.id, query.data or "", handoff.now())
         return
     person = bridge.person(user.id)
     if query.data == FORGET_YES:

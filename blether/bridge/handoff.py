@@ -12,18 +12,19 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 
-from blether import referrals
+from blether import referrals, worker_desk
 from blether.bridge.outbox_sender import OutboxSender
+from blether.clock import Clock, SystemClock
 from blether.content import ContentLibrary
 from blether.content.models import Worker, fill
-from blether.handoff_flow import Answer, Flow
+from blether.handoff_flow import FEEDBACK, Answer, Flow
 from blether.referrals import Referral
 from blether.safety import SafetyNet
 from blether.sealing import unseal
@@ -42,6 +43,8 @@ class Handoff:
     offer_timeout: dt.timedelta
     # One sender for every owed message, shared with the check-ins (built here when not given).
     sender: OutboxSender | None = None
+    offer_remind: dt.timedelta | None = None
+    clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
         if self.sender is None:
@@ -59,7 +62,16 @@ class Handoff:
         return await self._unit(partial(referrals.active_for_person, person=person))
 
     def flow(self) -> Flow:
-        return Flow(self.library.referral(), self.workers(), self.key, self.offer_timeout)
+        return Flow(
+            self.library.referral(),
+            self.workers(),
+            self.key,
+            self.offer_timeout,
+            self.offer_remind,
+        )
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
 
     async def _unit(self, work: Callable[[Session], T]) -> T:
         """One unit of work, committed on a worker thread before anything is sent."""
@@ -87,28 +99,96 @@ class Handoff:
         await self.send_owed(bot)
         return answer
 
-    async def end(self, bot: Bot, chat_id: int, person: str | None, now: dt.datetime) -> bool:
-        """/end from a worker or /bot from the person; False if there was nothing to end."""
+    async def end(
+        self,
+        bot: Bot,
+        chat_id: int,
+        person: str | None,
+        now: dt.datetime,
+        referral_id: int | None = None,
+    ) -> bool:
+        """/end from a worker (the chat they talk in, or `referral_id`) or /bot from the
+        person; False if there was nothing of theirs to end."""
         flow = self.flow()
         worker = self.worker_at(chat_id) if person is None else None
-        ended = await self._unit(lambda session: flow.end(session, chat_id, worker, person, now))
+        ended = await self._unit(
+            lambda session: flow.end(session, chat_id, worker, person, now, referral_id)
+        )
         await self.send_owed(bot)
         return ended
+
+    async def feedback(self, bot: Bot, chat_id: int, person: str, data: str) -> bool:
+        """A tap on "Did that help?": kept once, for the person's own closed referral."""
+        try:
+            referral_text, answer = data.removeprefix(FEEDBACK).split(":", 1)
+            referral_id = int(referral_text)
+        except ValueError:
+            return False
+        kept = await self._unit(
+            partial(
+                referrals.record_feedback,
+                referral_id=referral_id,
+                person=person,
+                answer=answer,
+            )
+        )
+        if kept:
+            logger.info("feedback kept for referral %d", referral_id)
+            await bot.send_message(chat_id, self.library.referral().feedback_thanks)
+        return kept
 
     async def send_owed(self, bot: Bot) -> int:
         """Send every message the outbox holds (the check-ins' too), oldest first."""
         assert self.sender is not None
         return await self.sender.send_owed(bot)
 
-    # ---- relaying: no state changes ---------------------------------------------------
-    async def from_worker(self, bot: Bot, worker: Worker, chat_id: int, text: str) -> None:
-        texts = self.library.referral()
-        referral = await self._unit(partial(referrals.active_for_worker, worker_id=worker.id))
+    # ---- a worker's several chats -----------------------------------------------------
+    async def from_worker(
+        self, bot: Bot, worker: Worker, chat_id: int, text: str, replied_to: str | None = None
+    ) -> int | None:
+        """The worker's text to the person it is for (the chat of the message they replied
+        to, else the one they talk in); the referral it went to, or None."""
+        texts, now = self.library.referral(), self.now()
+
+        def route(session: Session) -> Referral | None:
+            referral = worker_desk.chat_for_message(session, worker.id, replied_to)
+            if referral is not None:
+                worker_desk.first_reply(session, referral, now)
+            return referral
+
+        referral = await self._unit(route)
         person = unseal(self.key, referral.contact) if referral and referral.contact else None
         if referral is None or person is None:
             await bot.send_message(chat_id, texts.no_open_chat)
+            return None
+        for piece in split_message(fill(texts.from_worker, name=worker.name, text=text)):
+            await bot.send_message(person, piece)
+        return referral.id
+
+    async def list_chats(self, bot: Bot, worker: Worker, chat_id: int) -> None:
+        texts = self.library.referral()
+        listing = await self._unit(lambda session: worker_desk.chat_list(session, texts, worker.id))
+        await bot.send_message(chat_id, listing)
+
+    async def switch(self, bot: Bot, worker: Worker, chat_id: int, wanted: str) -> None:
+        texts, now = self.library.referral(), self.now()
+        said = await self._unit(
+            lambda session: worker_desk.switch(session, texts, worker.id, wanted, now)
+        )
+        await bot.send_message(chat_id, said)
+
+    async def saved_reply(self, bot: Bot, worker: Worker, chat_id: int, name: str) -> None:
+        """/r NAME sends a saved reply to the chat the worker talks in; /r lists them."""
+        texts = self.library.referral()
+        saved = worker_desk.saved_reply(texts, self.library.worker_replies(), worker, name)
+        if saved.text is None:
+            for piece in split_message(saved.note):
+                await bot.send_message(chat_id, piece)
             return
-        await bot.send_message(person, fill(texts.from_worker, name=worker.name, text=text))
+        referral_id = await self.from_worker(bot, worker, chat_id, saved.text)
+        if referral_id is not None:
+            sent = fill(texts.canned_sent, id=referral_id, text=saved.text)
+            await bot.send_message(chat_id, sent)
 
     async def relay_to_worker(
         self, bot: Bot, referral: Referral, text: str, net: SafetyNet

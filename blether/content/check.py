@@ -196,12 +196,41 @@ def _data_file_warnings(library: ContentLibrary, today: dt.date) -> list[Finding
         readable = "\n".join([combos.unknown_note, *(p.note for p in combos.pairs)])
         found += _expired_sources(path, _numbered(combos.sources), today)
         found += _review_claims(path, combos.status, readable)
+    found += _worker_reply_warnings(library, today)
     try:
         services = library.services().services
     except ContentError:
         return found
     cited = [(f"services.{n}.source", s.source) for n, s in enumerate(services) if s.source]
     return found + _expired_sources(library.root / "services.yml", cited, today)
+
+
+def _worker_reply_warnings(library: ContentLibrary, today: dt.date) -> list[Finding]:
+    """Saved replies reach people in a worker's name: held to the advice files' standard."""
+    try:
+        replies = library.worker_replies()
+    except ContentError:
+        return []  # reported as an error already
+    path = library.root / "worker_replies.yml"
+    found = []
+    if replies.status == "draft":
+        found.append(_warning(path, "status", "draft: not yet approved by a named reviewer"))
+    readable = "\n".join(r.text for r in replies.replies)
+    cited = [
+        (f"replies.{n}.sources.{m}", source)
+        for n, reply in enumerate(replies.replies)
+        for m, source in enumerate(reply.sources)
+    ]
+    found += _expired_sources(path, cited, today)
+    found += _review_claims(path, replies.status, readable)
+    lines = path.read_text(errors="replace").splitlines()
+    for reply in replies.replies:
+        grade = textstat.flesch_kincaid_grade(reply.text)
+        if grade > MAX_READING_GRADE:
+            line = next((n for n, t in enumerate(lines, 1) if f"name: {reply.name}" in t), None)
+            message = f"'{reply.name}': reading grade {grade:.1f} is above {MAX_READING_GRADE:.0f}"
+            found.append(Finding("warning", path, line, "replies", message))
+    return found
 
 
 def _warning(path: Path, field: str, message: str) -> Finding:

@@ -21,6 +21,7 @@ from blether.content.models import (
 )
 from blether.content.parsing import parse_alert, parse_topic, parse_yaml_file
 from blether.content.watched import WatchedFile
+from blether.content.worker_models import WorkerRepliesFile
 from blether.topics import ADVICE_TOPICS, ALL_TOPICS, PROMPT_ONLY
 
 
@@ -40,6 +41,7 @@ class ContentLibrary:
         self._referral = self._yaml("referral.yml", ReferralFile)
         self._checkin = self._yaml("checkin.yml", CheckinFile)
         self._alert_texts = self._yaml("alerts.yml", AlertTexts)
+        self._worker_replies = self._yaml("worker_replies.yml", WorkerRepliesFile)
         self._alerts: dict[Path, WatchedFile[Alert]] = {}
 
     def _yaml(self, name: str, model: type) -> WatchedFile:
@@ -86,6 +88,7 @@ class ContentLibrary:
             self._referral,
             self._checkin,
             self._alert_texts,
+            self._worker_replies,
         )
 
     def services(self) -> ServicesFile:
@@ -105,6 +108,9 @@ class ContentLibrary:
 
     def alert_texts(self) -> AlertTexts:
         return self._alert_texts.get()
+
+    def worker_replies(self) -> WorkerRepliesFile:
+        return self._worker_replies.get()
 
     def _alert_files(self) -> list[WatchedFile[Alert]]:
         """One watched file per `alerts/*.md`, the folder listed again on every call (alerts
@@ -143,6 +149,7 @@ class ContentLibrary:
             self.referral,
             self.checkin,
             self.alert_texts,
+            self.worker_replies,
         )
         for load in loads:
             problems += _problems_of(load)

@@ -276,6 +276,8 @@ class Worker(Strict):
     hours: dict[str, str | None]
     telegram_chat: int | None = None
     telegram_chat_env: str | None = Field(None, regex=r"^[A-Z][A-Z0-9_]*$")
+    # Conversations held plus offers waiting: past it, new referrals go to the next worker.
+    max_active: int = Field(3, ge=1, le=10)
     example: bool = False
 
     @validator("hours")
@@ -403,7 +405,26 @@ class ReferralFile(Strict):
     ended_for_worker: str
     not_your_referral: str
     no_open_chat: str
-    worker_busy: str
+    # A worker's several conversations (/list, /switch N, replying to a relayed message).
+    worker_full: str
+    worker_reminder: str
+    worker_list_header: str
+    worker_list_line: str
+    worker_list_current: str
+    worker_switched: str
+    worker_switch_how: str
+    worker_no_such_chat: str
+    worker_focus_now: str
+    # Saved replies (content/worker_replies.yml) sent with /r NAME.
+    canned_sent: str
+    canned_list_header: str
+    canned_unknown: str
+    # After a handoff ends: one optional question, answered by a button only.
+    feedback_question: str
+    feedback_helped: str = Field(..., max_length=30)
+    feedback_some: str = Field(..., max_length=30)
+    feedback_no: str = Field(..., max_length=30)
+    feedback_thanks: str
 
     @root_validator(skip_on_failure=True)
     def _placeholders(cls, values: dict) -> dict:  # noqa: N805
@@ -418,11 +439,17 @@ class ReferralFile(Strict):
             "help",
             "text",
             "name",
+            "count",
+            "since",
         }
         for field, text in values.items():
             unknown = set(re.findall(r"\{([^}]*)\}", text)) - allowed
             if unknown:
                 raise ValueError(f"{field}: unknown placeholder {{{sorted(unknown)[0]}}}")
+        # A worker's reply to a relayed message reaches its person by the "#N" in it.
+        for field in ("worker_offer", "to_worker", "emergency_to_worker", "worker_reminder"):
+            if "#{id}" not in values[field]:
+                raise ValueError(f"{field}: must contain #{{id}} (replies are routed by it)")
         return values
 
 

@@ -1,0 +1,34 @@
+"""A worker's several conversations, offer reminders, first replies and "Did that help?".
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+COLUMNS = (
+    # The conversation a worker's messages go to is the one they focused on last.
+    ("focused_at", sa.DateTime(timezone=True)),
+    ("reminded_at", sa.DateTime(timezone=True)),
+    ("first_reply_at", sa.DateTime(timezone=True)),
+    # The person's answer to "Did that help?": helped, some or no; nothing typed is kept.
+    ("feedback", sa.String(16)),
+)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("referrals") as batch:
+        for name, kind in COLUMNS:
+            batch.add_column(sa.Column(name, kind, nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("referrals") as batch:
+        for name, _ in reversed(COLUMNS):
+            batch.drop_column(name)

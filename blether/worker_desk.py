@@ -1,0 +1,100 @@
+"""A worker's several live chats: which one a message goes to, /list, /switch, saved replies.
+
+No Telegram: each function is a unit of work in the caller's `with Session.begin()` and
+returns text for the bridge to send after the commit. A person appears to their worker only
+as a referral number ("#12"); nothing here reads or returns who they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from blether import referrals
+from blether.content.models import ReferralFile, Worker, fill
+from blether.content.worker_models import WorkerRepliesFile
+from blether.referrals import Referral
+from blether.roster import LONDON
+
+# The label every relayed message, offer and reminder carries (content check insists on it).
+LABEL = re.compile(r"#(\d+)")
+
+
+def chat_for_message(session: Session, worker_id: str, replied_to: str | None) -> Referral | None:
+    """The chat a worker's message goes to: the one whose relayed message they replied to,
+    else the one they talk in (accepted or switched to last). None when they hold none."""
+    held = referrals.accepted_by(session, worker_id)
+    if replied_to:
+        labelled = {int(n) for n in LABEL.findall(replied_to)}
+        for referral in held:
+            if referral.id in labelled:
+                return referral
+    return held[0] if held else None
+
+
+def first_reply(session: Session, referral: Referral, now: dt.datetime) -> None:
+    """Time to first reply, for `blether referrals report`: only the first one counts."""
+    if referral.first_reply_at is None:
+        referrals.mark_first_reply(session, referral.id, now)
+
+
+def chat_list(session: Session, texts: ReferralFile, worker_id: str) -> str:
+    held = referrals.accepted_by(session, worker_id)
+    if not held:
+        return texts.no_open_chat
+    lines = [texts.worker_list_header]
+    for position, referral in enumerate(held):
+        since = referral.focused_at or referral.created_at
+        line = fill(
+            texts.worker_list_line,
+            id=referral.id,
+            area=referral.area,
+            topic=referral.topic,
+            urgency=referral.urgency.replace("_", " "),
+            since=since.astimezone(LONDON).strftime("%H:%M"),
+        )
+        lines.append(f"{line} {texts.worker_list_current}" if position == 0 else line)
+    return "\n".join(lines)
+
+
+def switch(
+    session: Session, texts: ReferralFile, worker_id: str, wanted: str, now: dt.datetime
+) -> str:
+    """/switch N (or #N): the worker's messages go to chat N from now on."""
+    number = wanted.strip().lstrip("#")
+    if not number.isdigit():
+        return texts.worker_switch_how
+    held = {r.id: r for r in referrals.accepted_by(session, worker_id)}
+    referral_id = int(number)
+    if referral_id not in held:
+        return fill(texts.worker_no_such_chat, id=referral_id)
+    referrals.focus(session, referral_id, now)
+    return fill(texts.worker_switched, id=referral_id)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A saved reply filled in for this worker, or (text None) the list of names to show."""
+
+    text: str | None
+    note: str
+
+
+def saved_reply(
+    texts: ReferralFile, replies: WorkerRepliesFile, worker: Worker, name: str
+) -> Saved:
+    """/r NAME: the reply to send; /r alone or an unknown name: what there is."""
+    found = replies.find(name) if name.strip() else None
+    if found is not None:
+        return Saved(fill(found.text, name=worker.name), "")
+    names = "\n".join(f"/r {r.name}: {_preview(r.text, worker)}" for r in replies.replies)
+    lead = fill(texts.canned_unknown, name=name.strip()) + "\n" if name.strip() else ""
+    return Saved(None, f"{lead}{texts.canned_list_header}\n{names}")
+
+
+def _preview(text: str, worker: Worker, width: int = 60) -> str:
+    flat = " ".join(fill(text, name=worker.name).split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
