@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import warnings
@@ -119,7 +120,15 @@ def run_chat(settings: Settings, model: Path, out: TextIO = sys.stdout) -> int:
             running_action_server(
                 action_port,
                 VAR / "chat-actions.log",
-                env={**QUIET_ENV, "SANIC_HOST": "127.0.0.1"},
+                # Referrals made here stay in the console's own database: no worker is
+                # offered a test referral, and the service's data is not touched.
+                env={
+                    **QUIET_ENV,
+                    "SANIC_HOST": "127.0.0.1",
+                    "DATABASE_URL": os.environ.get(
+                        "BLETHER_CHAT_DATABASE_URL", f"sqlite:///{VAR / 'chat-app.db'}"
+                    ),
+                },
             ),
         ):
             print(f"action server ready (port {action_port})", file=out, flush=True)

@@ -26,6 +26,8 @@ logger = logging.getLogger("blether.handoff")
 ACCEPT, DECLINE, END = "ref:accept:", "ref:decline:", "ref:end:"
 # "Did that help?" after a handoff: fb:<referral id>:<helped|some|no>.
 FEEDBACK = "fb:"
+ALL_BUSY = "all workers busy"  # the audit note of telling a waiting person so
+URGENCY_ORDER = {urgency: rank for rank, urgency in enumerate(referrals.URGENCIES)}
 
 
 class Answer(Enum):
@@ -104,15 +106,20 @@ class Flow:
                 logger.info("referral %d reminded", referral.id)
                 moves += 1
         loads = referrals.load_by_worker(session)
-        for referral in referrals.with_status(session, referrals.NEW):
+        waiting = referrals.with_status(session, referrals.NEW)
+        # Today's requests before this week's, then first come first served.
+        waiting.sort(key=lambda r: (URGENCY_ORDER.get(r.urgency, len(URGENCY_ORDER)), r.id))
+        for referral in waiting:
             worker = self.workers.get(referral.worker_id or "")
             if worker is None or chat_of(worker) is None or not self._on_duty(worker, now):
                 continue
             if loads.get(worker.id, 0) >= worker.max_active:
                 # Past their limit: the next worker on duty with room, or it waits for them.
-                worker = self._with_room(session, referral, now, loads)
-                if worker is None:
+                with_room = self._with_room(session, referral, now, loads)
+                if with_room is None:
+                    moves += self._tell_all_busy(session, referral, now)
                     continue
+                worker = with_room
             offered = referrals.change(
                 session,
                 referral.id,
@@ -131,13 +138,29 @@ class Flow:
             moves += 1
         return moves
 
+    def _tell_all_busy(self, session: Session, referral: Referral, now: dt.datetime) -> int:
+        """Once a referral has waited an offer's time for a worker with room, the person hears
+        that everyone is busy, with the helplines (once; it keeps waiting)."""
+        events = referrals.history(session, referral.id)
+        if any(note == ALL_BUSY for _, _, _, _, note in events):
+            return 0
+        if not events or now - events[-1][0] < self.offer_timeout:
+            return 0
+        told = referrals.change(
+            session, referral.id, referrals.NEW, now, note=ALL_BUSY, expect=referrals.NEW
+        )
+        if told is None:
+            return 0
+        self._owe(session, self._person_chat(told), self.texts.all_busy, now, referral.id)
+        return 1
+
     def _offer(self, referral: Referral) -> tuple[str, tuple[tuple[str, str], ...]]:
         text = fill(
             self.texts.worker_offer,
             id=referral.id,
             area=referral.area,
             urgency=referral.urgency.replace("_", " "),
-            topic=referral.topic,
+            topic=self.texts.label(referral.topic),
             help=referral.help_text or "-",
         )
         buttons = (
@@ -223,6 +246,10 @@ class Flow:
         if worker is None or referral is None or referral.worker_id != worker.id:
             self._owe(session, chat, self.texts.not_your_referral, now, None)
             return Answer.REFUSED
+        if referral.status == referrals.ACCEPTED:
+            already = fill(self.texts.worker_already_in, id=referral.id)
+            self._owe(session, chat, already, now, None)
+            return Answer.REFUSED
         held = referrals.accepted_by(session, worker.id) if accept else []
         if len(held) >= worker.max_active and referral.status == referrals.OFFERED:
             # At their limit (lowered since the offer, or a staff reassign): pass it on.
@@ -271,10 +298,11 @@ class Flow:
         person: str | None,
         now: dt.datetime,
         referral_id: int | None = None,
+        forgotten: bool = False,
     ) -> bool:
         """/end (or End chat on `referral_id`) from a worker, /bot from the person; False if
-        there was nothing of theirs to end. The worker's /end ends the chat they talk in."""
-        held: list[Referral] = []
+        there was nothing of theirs to end. The worker's /end ends the chat they talk in.
+        `forgotten`: the person is erasing everything (/forget): only the worker is told."""
         referral: Referral | None = None
         if worker is not None:
             held = referrals.accepted_by(session, worker.id)
@@ -284,19 +312,23 @@ class Flow:
             referral = referrals.active_for_person(session, person)
         if referral is None:
             return False
+        held = referrals.accepted_by(session, referral.worker_id or "")
         person_chat = self._person_chat(referral)  # before closing clears the contact
         closed = referrals.change(
             session,
             referral.id,
             referrals.CLOSED,
             now,
-            note="ended by worker" if worker else "ended by person",
+            note="ended by worker" if worker else "ended by person",  # (also on /forget)
             expect=referrals.ACCEPTED,
         )
         if closed is None:
             return False
         assigned = self.workers.get(referral.worker_id or "")
         name = assigned.name if assigned else "The worker"
+        worker_chat = self._chat_of(referral.worker_id)
+        # Messages to the worker outlive an erased referral: not tied to it when forgotten.
+        owner = None if forgotten else referral.id
         if worker is not None:
             self._owe(
                 session, chat, fill(self.texts.ended_for_worker, id=referral.id), now, referral.id
@@ -304,14 +336,20 @@ class Flow:
             self._owe(
                 session, person_chat, fill(self.texts.ended_by_worker, name=name), now, referral.id
             )
-            others = [r for r in held if r.id != referral.id]
-            if others and held[0].id == referral.id:
-                now_on = fill(self.texts.worker_focus_now, id=others[0].id)
-                self._owe(session, chat, now_on, now, referral.id)
         else:
-            self._owe(session, chat, fill(self.texts.ended_for_person, name=name), now, referral.id)
+            if not forgotten:
+                ended_for_person = fill(self.texts.ended_for_person, name=name)
+                self._owe(session, chat, ended_for_person, now, referral.id)
             ended = fill(self.texts.ended_by_person, id=referral.id)
-            self._owe(session, self._chat_of(referral.worker_id), ended, now, referral.id)
+            self._owe(session, worker_chat, ended, now, owner)
+        # Whoever ended it, the worker must know where their next message goes.
+        others = [r for r in held if r.id != referral.id]
+        if others and held[0].id == referral.id:
+            now_on = fill(self.texts.worker_focus_now, id=others[0].id)
+            self._owe(session, worker_chat, now_on, now, owner)
+        if forgotten:
+            logger.info("handoff %d ended (the person erased their data)", referral.id)
+            return True
         self._owe(
             session,
             person_chat,

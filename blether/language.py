@@ -41,6 +41,7 @@ class Normaliser:
         self._target_set = frozenset(self._targets)
         self._keep = frozenset(language.keep)
         self._in_words = frozenset(language.in_words)
+        self._i_before = frozenset(language.i_before)
         # The same word is corrected the same way every time: remember the answers.
         self._corrections: dict[str, str] = {}
 
@@ -51,7 +52,29 @@ class Normaliser:
         words: list[str] = []
         for token in _TOKEN.findall(fold(text).lower()):
             words.append(self.word(token))
-        return " ".join(w for w in words if w)
+        return " ".join(self._scots_i([w for w in words if w]))
+
+    def _scots_i(self, words: list[str]) -> list[str]:
+        """ "a cant wake him" -> "i cant wake him"; "am no sure" -> "im no sure". The article
+        stays an article before anything else ("a lot", "a load of blues")."""
+        if not self._i_before:
+            return words
+        read = list(words)
+        for n, word in enumerate(words):
+            after = words[n + 1].split(" ", 1)[0] if n + 1 < len(words) else ""
+            before = words[n - 1] if n else ""
+            if word in ("a", "ah") and (
+                after in self._i_before or (word == "ah" and after == "will")  # not "a will"
+            ):
+                read[n] = "i"
+            elif (
+                word == "am"
+                and after not in ("", "i", "a", "ah")
+                and before not in ("i", "a", "ah")
+                and not before.isdigit()
+            ):
+                read[n] = "im"
+        return read
 
     def word(self, token: str) -> str:
         """One token in standard form: the form map first, then the typo pass."""

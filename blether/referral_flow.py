@@ -89,4 +89,4 @@ def make_referral(
         return [fill(texts.made_on_duty, worker=introduce(worker), hours=hours_text(worker))]
     if choice.starts is None:
         return [texts.no_worker]
-    return [fill(texts.made_off_duty, worker=introduce(worker), when=when_text(choice.starts))]
+    return [fill(texts.made_off_duty, worker=introduce(worker), when=when_text(choice.starts, now))]

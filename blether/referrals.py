@@ -325,6 +325,16 @@ def made_since(session: Session, since: dt.datetime) -> list[Referral]:
     return [_from_row(r) for r in session.execute(query)]
 
 
+def accepted_at(session: Session, referral_id: int) -> dt.datetime | None:
+    """When the handoff began (its audit row), for "since" in a worker's /list."""
+    latest = sa.func.max(referral_events.c.at, type_=sa.DateTime(timezone=True))
+    query = sa.select(latest).where(
+        (referral_events.c.referral_id == referral_id)
+        & (referral_events.c.status_to == ACCEPTED.value)
+    )
+    return stored_utc(session.execute(query).scalar())
+
+
 def tried_workers(session: Session, referral_id: int) -> frozenset[str]:
     """Workers this referral was already offered to (and who declined or did not answer)."""
     query = sa.select(referral_events.c.worker_id).where(

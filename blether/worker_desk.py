@@ -23,16 +23,27 @@ from blether.roster import LONDON
 LABEL = re.compile(r"#(\d+)")
 
 
-def chat_for_message(session: Session, worker_id: str, replied_to: str | None) -> Referral | None:
+@dataclass(frozen=True)
+class Route:
+    """Where a worker's message goes: `to`, or nowhere because the chat replied to has
+    ended (`closed`, its number) or because they hold no chat (both None)."""
+
+    to: Referral | None
+    closed: int | None = None
+
+
+def chat_for_message(session: Session, worker_id: str, replied_to: str | None) -> Route:
     """The chat a worker's message goes to: the one whose relayed message they replied to,
-    else the one they talk in (accepted or switched to last). None when they hold none."""
+    else the one they talk in (accepted or switched to last). A reply to a message of a chat
+    that has ended goes nowhere: sent to the current chat, it would reach the wrong person."""
     held = referrals.accepted_by(session, worker_id)
-    if replied_to:
-        labelled = {int(n) for n in LABEL.findall(replied_to)}
+    labelled = [int(n) for n in LABEL.findall(replied_to or "")]
+    if labelled:
         for referral in held:
             if referral.id in labelled:
-                return referral
-    return held[0] if held else None
+                return Route(referral)
+        return Route(None, labelled[0])
+    return Route(held[0] if held else None)
 
 
 def first_reply(session: Session, referral: Referral, now: dt.datetime) -> None:
@@ -42,22 +53,34 @@ def first_reply(session: Session, referral: Referral, now: dt.datetime) -> None:
 
 
 def chat_list(session: Session, texts: ReferralFile, worker_id: str) -> str:
+    """Their open chats (the current one marked, each since it was accepted) and the offers
+    waiting for their answer, which count against their limit too."""
     held = referrals.accepted_by(session, worker_id)
-    if not held:
+    offered = [
+        r for r in referrals.with_status(session, referrals.OFFERED) if r.worker_id == worker_id
+    ]
+    if not held and not offered:
         return texts.no_open_chat
-    lines = [texts.worker_list_header]
-    for position, referral in enumerate(held):
-        since = referral.focused_at or referral.created_at
-        line = fill(
-            texts.worker_list_line,
-            id=referral.id,
-            area=referral.area,
-            topic=referral.topic,
-            urgency=referral.urgency.replace("_", " "),
-            since=since.astimezone(LONDON).strftime("%H:%M"),
-        )
-        lines.append(f"{line} {texts.worker_list_current}" if position == 0 else line)
+    lines = [texts.worker_list_header] if held else []
+    for referral in sorted(held, key=lambda r: r.id):
+        line = _line(texts, referral, referrals.accepted_at(session, referral.id))
+        current = referral.id == held[0].id
+        lines.append(f"{line} {texts.worker_list_current}" if current else line)
+    if offered:
+        lines.append(texts.worker_list_offers)
+        lines += [_line(texts, r, r.offered_at) for r in offered]
     return "\n".join(lines)
+
+
+def _line(texts: ReferralFile, referral: Referral, since: dt.datetime | None) -> str:
+    return fill(
+        texts.worker_list_line,
+        id=referral.id,
+        area=referral.area,
+        topic=texts.label(referral.topic),
+        urgency=referral.urgency.replace("_", " "),
+        since=(since or referral.created_at).astimezone(LONDON).strftime("%H:%M"),
+    )
 
 
 def switch(

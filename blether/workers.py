@@ -47,9 +47,14 @@ def hours_text(worker: Worker) -> str:
     return ", ".join(parts)
 
 
-def when_text(at: dt.datetime) -> str:
+def when_text(at: dt.datetime, now: dt.datetime | None = None) -> str:
+    """ "today at 09:00", "tomorrow at 12:00", "Friday at 09:00" (Europe/London)."""
     local = at.astimezone(LONDON)
-    return local.strftime("%A at %H:%M").replace(" at 00:00", " at midnight")
+    day = local.strftime("%A")
+    if now is not None:
+        days = (local.date() - now.astimezone(LONDON).date()).days
+        day = {0: "today", 1: "tomorrow"}.get(days, day)
+    return f"{day} at {local:%H:%M}".replace(" at 00:00", " at midnight")
 
 
 def introduce(worker: Worker) -> str:

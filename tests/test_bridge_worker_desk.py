@@ -185,10 +185,10 @@ def test_one_worker_two_people_switching_replying_saved_replies_and_feedback(
     fake.send_text(SAM, "/list")
     listing = sam.text(7).splitlines()
     assert listing[0] == "Your open chats:"
-    assert listing[1].startswith(f"#{second}: Glasgow") and listing[1].endswith(
+    assert listing[1].startswith(f"#{first}: Glasgow, asked to talk to someone, since ")
+    assert listing[2].startswith(f"#{second}: Glasgow") and listing[2].endswith(
         "(your messages go here)"
     )
-    assert listing[2].startswith(f"#{first}: Glasgow")
 
     fake.send_text(SAM, f"/switch {first}")
     assert sam.text(8) == f"Now talking with referral #{first}. What you send goes to them."
@@ -292,3 +292,56 @@ def test_an_unanswered_offer_is_reminded_once_then_moves_to_one_other_worker(
     fake.send_text(JO, "/end")
     fake.wait_for_text(JO, f"Referral #{referral_id} is closed.")
     assert shift.referral(referral_id).status == referrals.CLOSED
+
+
+def test_mistakes_and_surprises_on_both_sides_are_caught(shift: Shift) -> None:
+    fake, ana, ben, cal = shift.fake, 556000331, 556000332, 556000333
+    sam, to_ana, to_ben, to_cal = (Chat(fake, c) for c in (SAM, ana, ben, cal))
+    first, second = shift.refer(ana), shift.refer(ben)
+    for referral_id in (first, second):
+        offer = offer_of(fake, SAM, referral_id)
+        fake.tap(SAM, offer, button(offer))
+        fake.wait_for_text(SAM, f"You're now talking with referral #{referral_id}.")
+    fake.send_text(ana, "thanks for this")
+    from_ana = fake.wait_for_text(SAM, f"Referral #{first}: thanks for this")
+    fake.send_text(SAM, f"/end {first}")
+    fake.wait_for_text(SAM, f"Referral #{first} is closed.")
+    # A Reply to the ended chat's message is not sent to the current chat (Ben) instead.
+    reply_to(fake, SAM, from_ana, "one more thing about your pal")
+    fake.wait_for_text(SAM, f"Referral #{first} is no longer open, so that message was not sent")
+    fake.send_text(SAM, "/end soon")
+    fake.wait_for_text(SAM, "Send /end to end the chat you're in")
+    fake.send_text(SAM, "/end 99999")
+    fake.wait_for_text(SAM, "You have no open chat #99999.")
+    assert not any("one more thing" in t for t in to_ben.texts())
+    assert shift.referral(second).status == referrals.ACCEPTED  # "/end soon" ended nothing
+
+    # Ben: a crisis is flagged to Sam, a sticker and a button are not relayed as words.
+    fake.send_text(ben, "i want to end it all tonight")
+    fake.wait_for_text(SAM, f"CRISIS from referral #{second}: i want to end it all tonight")
+    fake.send_sticker(ben)
+    fake.wait_for_text(ben, "I can only pass typed messages on to Sam.")
+    fake.wait_for_text(SAM, f"Referral #{second} sent something that isn't text.")
+    joined = fake.wait_for_text(ben, "Sam is here now")
+    fake.tap(ben, joined, "/request_human")
+    fake.wait_for_text(ben, "You're talking with Sam now.")
+    assert not any("request_human" in t for t in sam.texts())
+    fake.send_text(ben, "/end")  # a person's /end leaves the worker, as /bot does
+    fake.wait_for_text(ben, "You've ended the chat with Sam.")
+    fake.wait_for_text(SAM, f"Referral #{second} ended the chat.")
+
+    # Cal erases everything mid-chat: Sam is told, Cal is not asked "Did that help?".
+    third = shift.refer(cal)
+    offer = offer_of(fake, SAM, third)
+    fake.tap(SAM, offer, button(offer))
+    fake.wait_for_text(cal, "Sam is here now")
+    fake.send_text(cal, "/forget")
+    confirm = fake.wait_for_text(cal, "This deletes your whole chat")
+    fake.tap(cal, confirm, "forget:yes")
+    fake.wait_for_text(cal, "Done. I deleted")
+    fake.wait_for_text(SAM, f"Referral #{third} ended the chat.")
+    assert "Did that help?" not in to_cal.texts()
+    assert not any(t.startswith("You've ended the chat") for t in to_cal.texts())
+    fake.send_text(SAM, "are you still there?")
+    fake.wait_for_text(SAM, "You have no open conversation with anyone just now.")
+    assert len(to_ana.texts()) >= 1

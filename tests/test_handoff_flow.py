@@ -154,7 +154,8 @@ def test_accept_starts_the_handoff_and_a_second_tap_is_refused(
     with app_sessions.begin() as session:
         again = machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{rid}", MONDAY_NOON)
         assert again is Answer.REFUSED
-        assert owed(session) == [(SAM_CHAT, texts.not_your_referral, ())]
+        already = texts.worker_already_in.replace("{id}", str(rid))
+        assert owed(session) == [(SAM_CHAT, already, ())]
 
 
 def test_only_the_offered_worker_may_answer(
@@ -412,3 +413,78 @@ def test_the_end_asks_the_person_did_that_help_and_keeps_one_button_answer(
     with app_sessions.begin() as session:  # End chat on a chat that is not the current one
         assert machine.end(session, SAM_CHAT, sam, None, later, referral_id=first)
         assert not any(text == now_on for _, text, _ in owed(session))
+
+
+def test_when_the_person_ends_the_current_chat_the_worker_hears_where_messages_go(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine, texts = flow(library), library.referral()
+    sam = machine.workers["sam"]
+    with app_sessions.begin() as session:
+        first = new_referral(session)
+        second = referrals.create(
+            session,
+            person="tg-other",
+            contact=seal(KEY, PERSON_CHAT + 1),
+            area="Glasgow",
+            urgency="today",
+            topic="request_human",
+            help_text=None,
+            now=MONDAY_NOON,
+        )
+        referrals.change(session, second, referrals.NEW, MONDAY_NOON, worker_id="sam")
+        machine.offer_waiting(session, MONDAY_NOON)
+        machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{first}", MONDAY_NOON)
+        later = MONDAY_NOON + dt.timedelta(minutes=1)
+        machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{second}", later)
+        owed(session)
+    with app_sessions.begin() as session:  # the person in Sam's current chat leaves
+        assert machine.end(session, PERSON_CHAT + 1, None, "tg-other", later)
+        messages = owed(session)
+        now_on = texts.worker_focus_now.replace("{id}", str(first))
+        assert (SAM_CHAT, now_on, ()) in messages
+    with app_sessions.begin() as session:  # /forget: only the worker is told
+        assert machine.end(session, PERSON_CHAT, None, "tg-person", later, forgotten=True)
+        messages = owed(session)
+        ended = texts.ended_by_person.replace("{id}", str(first))
+        assert messages == [(SAM_CHAT, ended, ())]
+
+
+def test_a_person_waiting_for_a_full_worker_hears_once_that_everyone_is_busy(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library, sam_max=1, jo_max=1)
+    texts = library.referral()
+    with app_sessions.begin() as session:
+        busy = {"sam": new_referral(session), "jo": new_referral(session, "jo")}
+        machine.offer_waiting(session, MONDAY_NOON)
+        for name, rid in busy.items():  # both workers in a chat: full
+            chat = SAM_CHAT if name == "sam" else JO_CHAT
+            machine.answer_offer(
+                session, machine.workers[name], chat, f"{ACCEPT}{rid}", MONDAY_NOON
+            )
+        waiting = new_referral(session)
+        owed(session)
+    for minutes, told in ((4, []), (5, [(PERSON_CHAT, texts.all_busy, ())]), (30, [])):
+        with app_sessions.begin() as session:
+            machine.offer_waiting(session, MONDAY_NOON + dt.timedelta(minutes=minutes))
+            assert owed(session) == told
+            assert status(session, waiting) == referrals.NEW  # still waiting
+
+
+def test_todays_requests_are_offered_before_this_weeks(
+    app_sessions: sessionmaker, library: ContentLibrary
+) -> None:
+    machine = flow(library, sam_max=1, jo_on_duty=False)
+    with app_sessions.begin() as session:
+        later = new_referral(session)
+        referrals.get(session, later)
+        session.execute(
+            referrals.referrals.update()
+            .where(referrals.referrals.c.id == later)
+            .values(urgency="this_week")
+        )
+        today = new_referral(session)
+        machine.offer_waiting(session, MONDAY_NOON)
+        assert status(session, today) == referrals.OFFERED
+        assert status(session, later) == referrals.NEW

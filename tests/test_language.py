@@ -21,7 +21,7 @@ def normalise() -> Normaliser:
     [
         ("Ma pal's nae breathin", "my pals no breathing"),
         ("he willnae wake", "he wont wake"),
-        ("a want tae dae masel in", "a want to do myself in"),
+        ("a want tae dae masel in", "i want to do myself in"),
         ("she's deid", "shes dead"),
         ("gonnae no", "going to no"),
         ("u ok rn", "you ok right now"),
@@ -101,3 +101,24 @@ def test_a_dropped_g_comes_back_but_real_in_words_stay(
     normalise: Normaliser, said: str, standard: str
 ) -> None:
     assert normalise(said) == standard
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("a cant wake him", "i cant wake him"),
+        ("a passed oot on the couch", "i passed out on the couch"),
+        ("ah will", "i will"),
+        ("am no sure", "im no sure"),
+        ("a lot of blues", "a lot of blues"),  # the article stays an article
+        ("wrote a will", "wrote a will"),
+        ("am i ok", "am i ok"),
+        ("i am fine", "i am fine"),
+        ("at 8 am tomorrow", "at 8 am tomorrow"),
+    ],
+)
+def test_scots_i_is_read_as_i_only_before_a_verb(
+    normalise: Normaliser, text: str, read: str
+) -> None:
+    assert normalise(text) == read
+    assert normalise(read) == read

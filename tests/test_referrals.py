@@ -140,7 +140,7 @@ def test_out_of_hours_the_person_is_told_when(sessions: sessionmaker) -> None:
             topic="request_human",
             now=sunday_night,
         )
-    assert "who is next on Monday at 10:00" in said[0] and "116 123" in said[0]
+    assert "who is next working tomorrow at 10:00" in said[0] and "116 123" in said[0]
     assert nowhere[0].startswith("Sorry, there's no worker")
 
 

@@ -31,11 +31,12 @@ def test_a_message_goes_to_the_replied_chat_else_the_current_one(
     first, second = two_chats(app_sessions, library)
     with app_sessions.begin() as session:
         route = worker_desk.chat_for_message
-        assert route(session, "sam", None).id == second  # type: ignore[union-attr]
-        assert route(session, "sam", f"Referral #{first}: you there?").id == first  # type: ignore[union-attr]
-        # A number that is not one of Sam's open chats does not route anywhere else.
-        assert route(session, "sam", "Referral #99999: hi").id == second  # type: ignore[union-attr]
-        assert route(session, "jo", f"Referral #{first}: hi") is None  # not Jo's chat
+        assert route(session, "sam", None).to.id == second  # type: ignore[union-attr]
+        assert route(session, "sam", f"Referral #{first}: you there?").to.id == first  # type: ignore[union-attr]
+        # A reply to a chat that is not open (ended, or someone else's) goes nowhere.
+        assert route(session, "sam", "Referral #99999: hi") == worker_desk.Route(None, 99999)
+        assert route(session, "jo", f"Referral #{first}: hi") == worker_desk.Route(None, first)
+        assert route(session, "jo", None) == worker_desk.Route(None)
 
 
 def test_switch_moves_the_current_chat_and_list_marks_it(
@@ -47,19 +48,23 @@ def test_switch_moves_the_current_chat_and_list_marks_it(
     with app_sessions.begin() as session:
         listing = worker_desk.chat_list(session, texts, "sam").splitlines()
         assert listing[0] == texts.worker_list_header
-        assert listing[1].startswith(f"#{second}: Glasgow") and listing[1].endswith(
-            texts.worker_list_current
+        # In the order taken, each since it was accepted (Europe/London), the current marked.
+        assert listing[1] == f"#{first}: Glasgow, asked to talk to someone, since 12:00"
+        assert listing[2] == (
+            f"#{second}: Glasgow, asked to talk to someone, since 12:01 "
+            + texts.worker_list_current
         )
-        assert listing[2].startswith(f"#{first}: Glasgow")
-        assert not listing[2].endswith(texts.worker_list_current)
         said = worker_desk.switch(session, texts, "sam", f"#{first}", at)
         assert said == texts.worker_switched.replace("{id}", str(first))
     with app_sessions.begin() as session:
-        assert worker_desk.chat_for_message(session, "sam", None).id == first  # type: ignore[union-attr]
+        assert worker_desk.chat_for_message(session, "sam", None).to.id == first  # type: ignore[union-attr]
         assert worker_desk.switch(session, texts, "sam", "soon", at) == texts.worker_switch_how
         missing = worker_desk.switch(session, texts, "jo", str(first), at)  # not Jo's
         assert missing == texts.worker_no_such_chat.replace("{id}", str(first))
         assert worker_desk.chat_list(session, texts, "jo") == texts.no_open_chat
+        listing = worker_desk.chat_list(session, texts, "sam").splitlines()
+        assert listing[1].endswith(texts.worker_list_current)  # the switch moved the mark
+        assert listing[1].endswith("since 12:00 " + texts.worker_list_current)  # not reset
 
 
 def test_the_first_reply_is_timed_once(app_sessions: sessionmaker, library: ContentLibrary) -> None:

@@ -83,14 +83,40 @@ def quiet_loggers() -> None:
 
 
 def log_task_stacks() -> None:
-    """Each running task's stack (file, line, function: never a variable's value)."""
+    """Where each task waits, down to the innermost await (file, line, function: never a
+    variable's value). Task.get_stack shows a suspended task's outer frame only, so the chain
+    of awaited coroutines is followed by hand."""
     for task in asyncio.all_tasks():
-        frames = task.get_stack(limit=12)
-        where = " <- ".join(
-            f"{Path(f.f_code.co_filename).name}:{f.f_lineno} {f.f_code.co_name}"
-            for f in reversed(frames)
-        )
+        where = " -> ".join(_await_chain(task.get_coro()))
         logger.warning("task %s waiting at %s", task.get_name(), where or "(not started)")
+
+
+def _await_chain(awaitable: object, limit: int = 30) -> list[str]:
+    steps: list[str] = []
+    while awaitable is not None and len(steps) < limit:
+        frame = next(
+            (
+                getattr(awaitable, a)
+                for a in ("cr_frame", "gi_frame", "ag_frame")
+                if hasattr(awaitable, a)
+            ),
+            None,
+        )
+        if frame is None:
+            steps.append(type(awaitable).__name__)  # a Future: what the chain waits on
+            break
+        steps.append(
+            f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} {frame.f_code.co_name}"
+        )
+        awaitable = next(
+            (
+                getattr(awaitable, a)
+                for a in ("cr_await", "gi_yieldfrom", "ag_await")
+                if getattr(awaitable, a, None) is not None
+            ),
+            None,
+        )
+    return steps
 
 
 def build_application(settings: Settings, http: httpx.AsyncClient | None = None) -> Application:

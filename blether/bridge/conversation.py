@@ -18,7 +18,7 @@ from blether.bridge.checkin import Checkins
 from blether.bridge.delivery import from_rasa, instructions_from, send_replies, typing
 from blether.bridge.handoff import Handoff
 from blether.content import ContentError, ContentLibrary
-from blether.content.models import Worker
+from blether.content.models import Worker, fill
 from blether.erasure import erase_conversation
 from blether.flood import FloodGate
 from blether.pseudonym import pseudonym
@@ -26,6 +26,7 @@ from blether.rasa_client import RasaClient, RasaLostTrack, RasaUnavailable
 from blether.replies import CONTENT_UNAVAILABLE, Reply, menu_answer, topic_answer
 from blether.safety import SafetyMatch, SafetyNet, SafetyNetSource
 from blether.sealing import seal
+from blether.topics import ADVICE_TOPICS
 from blether.turn_plan import TELEGRAM_MAX_CHARS, plan_turn
 
 logger = logging.getLogger("blether.bridge")
@@ -96,6 +97,21 @@ class Bridge:
             logger.error("services.yml unavailable: every chat is treated as a person's")
             return None
 
+    async def tell_worker_if_in_chat(
+        self, bot: Bot, person: str, template: str
+    ) -> referrals.Referral | None:
+        """In a live chat, a note to the worker (one of referral.yml's texts, by name); the
+        chat, or None when the person is not in one."""
+        try:
+            referral = await self.handoff.active_for_person(person)
+            if referral is not None:
+                texts = self.library.referral()
+                await self.handoff.tell_worker(bot, referral, str(getattr(texts, template)))
+            return referral
+        except (SQLAlchemyError, TelegramError, ContentError) as error:
+            logger.warning("could not tell the worker (%s)", type(error).__name__)
+            return None
+
     async def card_if_danger(self, bot: Bot, chat_id: int, text: str) -> bool:
         """The card, at once, if the safety net reads danger in the text; whether it did."""
         match, _ = await self._send_card_if_danger(bot, chat_id, text)
@@ -142,6 +158,11 @@ class Bridge:
             logger.error("could not look up a handoff (%s); asking rasa", type(error).__name__)
             referral = None
         if referral is not None:
+            if text.startswith("/"):
+                # A button tapped in a live chat (a card's "talk to a person", the menu): not
+                # words for the worker. An advice topic is answered; anything else, a reminder.
+                await self._button_in_handoff(bot, chat_id, referral, text[1:], sent_already)
+                return
             # During a handoff the worker answers (an emergency reaches them marked as one).
             try:
                 await self.handoff.relay_to_worker(bot, referral, text, self.safety_net())
@@ -163,6 +184,18 @@ class Bridge:
             time.monotonic() - started,
             len(replies) + len(sent_already),
         )
+
+    async def _button_in_handoff(
+        self, bot: Bot, chat_id: int, referral: referrals.Referral, topic: str, sent: set[str]
+    ) -> None:
+        if sent:
+            return  # a safety topic: its card went already
+        if topic in ADVICE_TOPICS and topic != "request_human":  # they have a person already
+            await self.send(bot, chat_id, self.card(topic))
+            return
+        name = self.handoff.worker_name(referral)
+        note = fill(self.library.referral().already_with_worker, name=name)
+        await self.send(bot, chat_id, [Reply(note)])
 
     async def _checkin_took(self, bot: Bot, chat_id: int, person: str, text: str) -> bool:
         async def emergency_card() -> None:

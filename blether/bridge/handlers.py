@@ -22,7 +22,7 @@ from blether.checkin_flow import Outcome
 from blether.checkin_setup import CHECKIN_PAYLOAD
 from blether.contact_flow import PREFIX as CONTACT_PREFIX
 from blether.contact_flow import REMOVE as CONTACT_REMOVE
-from blether.content.models import Worker
+from blether.content.models import Worker, fill
 from blether.handoff_flow import ACCEPT, DECLINE, END, FEEDBACK
 from blether.replies import Button, Reply
 from blether.text import without_lone_surrogates
@@ -78,10 +78,15 @@ async def on_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def on_emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answered here, never by Rasa, so that it works when Rasa is down."""
-    bridge, chat = bridge_of(context), update.effective_chat
+    """Answered here, never by Rasa, so that it works when Rasa is down; in a live chat the
+    worker is told too."""
+    bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
     if _private(update) and chat is not None:
         await bridge.send(context.bot, chat.id, bridge.card("emergency_overdose"))
+        if user is not None:
+            await bridge.tell_worker_if_in_chat(
+                context.bot, bridge.person(user.id), "card_to_worker"
+            )
 
 
 async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -106,11 +111,20 @@ def _number(words: str) -> int | None:
 
 
 async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/end from a worker: close the chat they talk in (or /end N, chat N)."""
+    """/end from a worker: close the chat they talk in (or /end N, chat N). From a person it
+    means what /bot does: leave the worker and go back to Blether."""
     bridge, chat = bridge_of(context), update.effective_chat
-    if _private(update) and chat is not None:
-        wanted = _number(" ".join(context.args or []))
-        await _end_as_worker(bridge, context, chat.id, wanted)
+    if not _private(update) or chat is None:
+        return
+    if bridge.worker_at(chat.id) is None:
+        await on_bot(update, context)
+        return
+    words = " ".join(context.args or [])
+    wanted = _number(words)
+    if words.strip() and wanted is None:
+        await bridge.send(context.bot, chat.id, [Reply(bridge.library.referral().worker_end_how)])
+        return
+    await _end_as_worker(bridge, context, chat.id, wanted)
 
 
 async def _end_as_worker(
@@ -124,7 +138,12 @@ async def _end_as_worker(
         return
     handoff = bridge.handoff
     if not await handoff.end(context.bot, chat_id, None, handoff.now(), referral_id):
-        await bridge.send(context.bot, chat_id, [Reply(texts.no_open_chat)])
+        missing = (
+            fill(texts.worker_no_such_chat, id=referral_id)
+            if referral_id is not None
+            else texts.no_open_chat
+        )
+        await bridge.send(context.bot, chat_id, [Reply(missing)])
 
 
 async def _as_worker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Worker | None:
@@ -288,9 +307,19 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes, documents, locations."""
-    bridge, chat = bridge_of(context), update.effective_chat
-    if _private(update) and chat is not None:
-        await bridge.send(context.bot, chat.id, bridge.menu(lead=bridge.say("only_text")))
+    bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
+    if not _private(update) or chat is None:
+        return
+    if user is not None and bridge.worker_at(chat.id) is None:
+        person = bridge.person(user.id)
+        referral = await bridge.tell_worker_if_in_chat(context.bot, person, "not_text_to_worker")
+        if referral is not None:
+            # In a live chat: the worker answers, so no menu; the person is told what to do.
+            name = bridge.handoff.worker_name(referral)
+            note = fill(bridge.library.referral().not_text_in_chat, name=name)
+            await bridge.send(context.bot, chat.id, [Reply(note)])
+            return
+    await bridge.send(context.bot, chat.id, bridge.menu(lead=bridge.say("only_text")))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -313,11 +342,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _end_as_worker(bridge, context, user.id, _number((query.data or "")[len(END) :]))
         return
     if (query.data or "").startswith(FEEDBACK):
-        if not await bridge.handoff.feedback(
+        kept = await bridge.handoff.feedback(
             context.bot, chat_id, bridge.person(user.id), query.data or ""
-        ):
+        )
+        if kept is None:  # not their referral: show what they can do instead
             await bridge.send(context.bot, chat_id, bridge.menu())
-        return
+        return  # kept now (thanked), or kept already (a second tap changes nothing)
     if (query.data or "").startswith((CHECKIN_PREFIX, CONTACT_PREFIX)):
         await _checkin_button(bridge, context, chat_id, user.id, query.data or "")
         return
@@ -332,6 +362,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     person = bridge.person(user.id)
     if query.data == FORGET_YES:
+        # A live chat ends first, so that the worker knows their next message goes elsewhere.
+        handoff = bridge.handoff
+        await handoff.end(context.bot, chat_id, person, handoff.now(), forgotten=True)
         count = await asyncio.to_thread(bridge.forget, person)
         logger.info("conversation erased on request (%d rows)", count)
         await bridge.send(

@@ -106,24 +106,28 @@ class Handoff:
         person: str | None,
         now: dt.datetime,
         referral_id: int | None = None,
+        forgotten: bool = False,
     ) -> bool:
         """/end from a worker (the chat they talk in, or `referral_id`) or /bot from the
-        person; False if there was nothing of theirs to end."""
+        person; False if there was nothing of theirs to end. `forgotten`: before /forget."""
         flow = self.flow()
         worker = self.worker_at(chat_id) if person is None else None
         ended = await self._unit(
-            lambda session: flow.end(session, chat_id, worker, person, now, referral_id)
+            lambda session: flow.end(
+                session, chat_id, worker, person, now, referral_id, forgotten=forgotten
+            )
         )
         await self.send_owed(bot)
         return ended
 
-    async def feedback(self, bot: Bot, chat_id: int, person: str, data: str) -> bool:
-        """A tap on "Did that help?": kept once, for the person's own closed referral."""
+    async def feedback(self, bot: Bot, chat_id: int, person: str, data: str) -> bool | None:
+        """A tap on "Did that help?": kept once, for the person's own closed referral. True
+        when kept, False when their answer was kept already, None when it is not theirs."""
         try:
             referral_text, answer = data.removeprefix(FEEDBACK).split(":", 1)
             referral_id = int(referral_text)
         except ValueError:
-            return False
+            return None
         kept = await self._unit(
             partial(
                 referrals.record_feedback,
@@ -135,7 +139,10 @@ class Handoff:
         if kept:
             logger.info("feedback kept for referral %d", referral_id)
             await bot.send_message(chat_id, self.library.referral().feedback_thanks)
-        return kept
+            return True
+        answered = await self._unit(partial(referrals.get, referral_id=referral_id))
+        mine = answered is not None and answered.person == person
+        return False if mine and answered is not None and answered.feedback else None
 
     async def send_owed(self, bot: Bot) -> int:
         """Send every message the outbox holds (the check-ins' too), oldest first."""
@@ -150,14 +157,18 @@ class Handoff:
         to, else the one they talk in); the referral it went to, or None."""
         texts, now = self.library.referral(), self.now()
 
-        def route(session: Session) -> Referral | None:
-            referral = worker_desk.chat_for_message(session, worker.id, replied_to)
-            if referral is not None:
-                worker_desk.first_reply(session, referral, now)
-            return referral
+        def route(session: Session) -> worker_desk.Route:
+            found = worker_desk.chat_for_message(session, worker.id, replied_to)
+            if found.to is not None:
+                worker_desk.first_reply(session, found.to, now)
+            return found
 
-        referral = await self._unit(route)
+        found = await self._unit(route)
+        referral = found.to
         person = unseal(self.key, referral.contact) if referral and referral.contact else None
+        if found.closed is not None:
+            await bot.send_message(chat_id, fill(texts.worker_reply_closed, id=found.closed))
+            return None
         if referral is None or person is None:
             await bot.send_message(chat_id, texts.no_open_chat)
             return None
@@ -193,15 +204,34 @@ class Handoff:
     async def relay_to_worker(
         self, bot: Bot, referral: Referral, text: str, net: SafetyNet
     ) -> bool:
-        """Copy (never forward) the person's text to the worker. True if it was an emergency."""
+        """Copy (never forward) the person's text to the worker, an emergency or a crisis
+        marked as one (the person has had its card). True if it was an emergency."""
         texts = self.library.referral()
         worker = self.workers().get(referral.worker_id or "")
         chat = chat_of(worker) if worker else None
         match = net.check(text)
         emergency = match is not None and match.topic == "emergency_overdose"
-        template = texts.emergency_to_worker if emergency else texts.to_worker
+        crisis = match is not None and match.topic == "crisis_self_harm"
+        template = (
+            texts.emergency_to_worker
+            if emergency
+            else texts.crisis_to_worker
+            if crisis
+            else texts.to_worker
+        )
         if chat is not None:
             # A long message reaches the worker whole, in pieces under Telegram's limit.
             for piece in split_message(fill(template, id=referral.id, text=text)):
                 await bot.send_message(chat, piece)
         return emergency
+
+    async def tell_worker(self, bot: Bot, referral: Referral, template: str) -> None:
+        """A note to the worker about their chat (a card sent, something not passed on)."""
+        worker = self.workers().get(referral.worker_id or "")
+        chat = chat_of(worker) if worker else None
+        if chat is not None:
+            await bot.send_message(chat, fill(template, id=referral.id))
+
+    def worker_name(self, referral: Referral) -> str:
+        worker = self.workers().get(referral.worker_id or "")
+        return worker.name if worker else "the worker"

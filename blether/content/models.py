@@ -411,6 +411,22 @@ class ReferralFile(Strict):
     worker_list_header: str
     worker_list_line: str
     worker_list_current: str
+    worker_list_offers: str
+    worker_end_how: str
+    worker_already_in: str
+    worker_reply_closed: str
+    crisis_to_worker: str
+    card_to_worker: str
+    not_text_to_worker: str
+    not_text_in_chat: str
+    already_with_worker: str
+    all_busy: str
+    topic_labels: dict[str, str] = {}
+
+    def label(self, topic: str) -> str:
+        """How a referral's topic is shown to a worker: words, not an internal id."""
+        return self.topic_labels.get(topic, topic.replace("_", " "))
+
     worker_switched: str
     worker_switch_how: str
     worker_no_such_chat: str
@@ -443,6 +459,8 @@ class ReferralFile(Strict):
             "since",
         }
         for field, text in values.items():
+            if not isinstance(text, str):
+                continue  # topic_labels: plain words
             unknown = set(re.findall(r"\{([^}]*)\}", text)) - allowed
             if unknown:
                 raise ValueError(f"{field}: unknown placeholder {{{sorted(unknown)[0]}}}")

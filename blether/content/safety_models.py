@@ -34,6 +34,9 @@ class LanguageFile(Strict):
     # Words that really end in -in ("cabin", "heroin"). Any other word of four letters or more
     # ending in -in is read with its g back ("savin" -> "saving", "headin" -> "heading").
     in_words: list[str] = []
+    # Scots writes "I" as "a" or "ah" ("a cant wake him", "ah will"): read as "i" when the next
+    # word is one of these (after the forms above), and a lone "am" (not after "i") as "im".
+    i_before: list[str] = []
 
     @validator("forms", pre=True)
     def _quoted(cls, forms: object) -> object:  # noqa: N805
