@@ -102,13 +102,22 @@ class Conversation:
             return ([] if answered else [Reply(self._say("unavailable"))]), ["Rasa sent nothing"]
         return replies, notes
 
+    def _rule_examples(self) -> dict[str, str]:
+        """Each safety rule's first example, by its pattern (rules are read as raw text)."""
+        try:
+            rules = self._library.safety()
+        except ContentError:
+            return {}
+        groups = (rules.emergency_overdose, rules.crisis_self_harm)
+        return {r.pattern: r.examples[0] for g in groups for r in (*g.patterns, *g.not_if)}
+
     async def _working(self, match: SafetyMatch | None, notes: list[str]) -> Working | None:
         """Rasa's tracker for this conversation (needs `rasa run --enable-api`)."""
         url = f"{self._api_url}/conversations/{self.sender}/tracker"
         try:
             response = await self._http.get(url)
             response.raise_for_status()
-            return working_from(response.json(), match)
+            return working_from(response.json(), match, self._rule_examples())
         except (httpx.HTTPError, ValueError) as error:
             notes.append(f"could not read Rasa's tracker for the working ({type(error).__name__})")
             return None

@@ -48,14 +48,29 @@ def _turn_events(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]
     return list(events[last_user + 1 :])
 
 
+def _rule(pattern: object, examples: Mapping[str, str]) -> str:
+    """A safety rule as a person can read it: the message it was written for, not its regex."""
+    example = examples.get(str(pattern))
+    if example is not None:
+        return f'the rule for messages like "{example}"'
+    text = str(pattern)
+    return f'rule "{text[:60]}…"' if len(text) > 60 else f'rule "{text}"'
+
+
 def _safety(
-    parse: Mapping[str, Any], topic: str | None, payload: bool, bridge: SafetyMatch | None
+    parse: Mapping[str, Any],
+    topic: str | None,
+    payload: bool,
+    bridge: SafetyMatch | None,
+    examples: Mapping[str, str],
 ) -> str:
     if bridge is not None:
-        return f'rule "{bridge.pattern}" -> {bridge.topic} (safety net, before Rasa)'
-    rule = parse.get("safety_net")
-    if isinstance(rule, Mapping):
-        return f'rule "{rule.get("pattern")}" -> {rule.get("topic")} (SafetyNetClassifier)'
+        rule = _rule(bridge.pattern, examples)
+        return f"{rule} -> {bridge.topic} (safety net, before Rasa)"
+    found = parse.get("safety_net")
+    if isinstance(found, Mapping):
+        rule = _rule(found.get("pattern"), examples)
+        return f"{rule} -> {found.get('topic')} (SafetyNetClassifier)"
     gave_way = parse.get("safety_gave_way")
     if isinstance(gave_way, Mapping):
         return f"classifier guessed {gave_way.get('topic')}; the rules read it as harmless"
@@ -80,8 +95,13 @@ def _answered_by(turn: Sequence[Mapping[str, Any]]) -> list[str]:
     return shown
 
 
-def working_from(tracker: Mapping[str, Any], bridge: SafetyMatch | None = None) -> Working:
-    """The working of the latest turn, from Rasa's tracker (GET /conversations/{id}/tracker)."""
+def working_from(
+    tracker: Mapping[str, Any],
+    bridge: SafetyMatch | None = None,
+    examples: Mapping[str, str] | None = None,
+) -> Working:
+    """The working of the latest turn, from Rasa's tracker (GET /conversations/{id}/tracker).
+    `examples`: each safety rule's first example, by its pattern, to name a rule by."""
     parse = tracker.get("latest_message") or {}
     intent = parse.get("intent") or {}
     topic = intent.get("name")
@@ -100,7 +120,7 @@ def working_from(tracker: Mapping[str, Any], bridge: SafetyMatch | None = None) 
         confidence=float(confidence) if confidence is not None else None,
         read_as=None if payload else text or None,
         source=source,
-        safety=_safety(parse, topic, payload, bridge),
+        safety=_safety(parse, topic, payload, bridge, examples or {}),
         entities=list(parse.get("entities") or []),
         answered_by=_answered_by(turn),
         advice=None if advice is NO_SLOT or advice is None else str(advice),

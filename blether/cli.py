@@ -75,7 +75,10 @@ async def _ask(settings: Settings, text: str, model: Path) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from blether.action_server import running_action_server
+    from blether.chat import quiet_logging
 
+    # Rasa's libraries warn as they load: into var/ask.log, not over the answer.
+    quiet_logging(Path("var") / "ask.log")
     log = Path("var") / "action-server.log"
     with running_action_server(settings.action_server_port, log):
         return asyncio.run(_ask(settings, args.text, Path(args.model or settings.model_path)))

@@ -146,8 +146,8 @@ def test_referral_accept_relay_emergency_restart_end_and_resume(stack: Stack) ->
     fake.send_text(person, "still there?")
     assert worker.nth(5).params["text"].endswith("still there?")
 
-    fake.send_text(STRANGER, "/end")
-    assert "only the worker" in stranger.nth(2).params["text"]
+    fake.send_text(STRANGER, "/end")  # from someone not a worker, /end is /bot: no chat ends
+    assert stranger.nth(2).params["text"].startswith("Here are some things I can help with")
     end_button = joined.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     fake.tap(STRANGER, joined, end_button)
     assert "only the worker" in stranger.nth(3).params["text"]

@@ -18,6 +18,7 @@ from blether.splitting import split_message, to_html
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
 HASHED_PREFIX = "h:"
 TYPING_REFRESH = 4.5  # seconds; Telegram shows "typing" for about five
+TYPING_STOP_WAIT = 1.0  # seconds a reply waits for the "typing" refresher to stop
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -100,18 +101,28 @@ async def send_replies(
 
 @asynccontextmanager
 async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing..." until the block ends, refreshing it while Rasa works."""
+    """Show "typing..." until the block ends, refreshing it while Rasa works.
+
+    The refresher is stopped by a flag as well as cancelled, and never waited for long: a
+    cancel that arrives while python-telegram-bot's httpx opens a connection can be swallowed
+    by anyio (agronholm/anyio#1214), and the refresher then loops on. Waiting for it to end
+    held a person's reply, and every later message of theirs, for good (the scale-out test
+    caught it under load).
+    """
+    stop = asyncio.Event()
 
     async def keep_typing() -> None:
-        while True:
+        while not stop.is_set():
             await bot.send_chat_action(chat_id, ChatAction.TYPING)
-            await asyncio.sleep(TYPING_REFRESH)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), TYPING_REFRESH)
 
     task = asyncio.create_task(keep_typing())
+    # "typing..." is best effort: its failure is read here so it is never reported as lost.
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
     try:
         yield
     finally:
+        stop.set()
         task.cancel()
-        # "typing..." is best effort: a failed chat action must not fail the reply.
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        await asyncio.wait({task}, timeout=TYPING_STOP_WAIT)
