@@ -84,10 +84,10 @@ validate: $(STAMP)
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
 pytest: $(MODEL) var
-	$(BIN)/python -m pytest -q -m "not scale"
+	$(BIN)/python -m pytest -q
 
-# Two Rasa replicas, two action servers, PostgreSQL and Redis, 50 people, one replica killed.
-# Not in make test while it fails now and then (README, Measured).
+# Two Rasa replicas, two action servers, PostgreSQL and Redis, 50 people, one replica killed
+# (in make test too; this runs it alone, e.g. in a loop to look for rare failures).
 scale-test: $(MODEL) var
 	$(BIN)/python -m pytest -q -m scale
 
