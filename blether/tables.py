@@ -41,6 +41,8 @@ referrals = sa.Table(
     sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("first_reply_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("feedback", sa.String(16), nullable=True),
+    # Referral numbers are never reused (workers reply to "#12"): see migration 0007.
+    sqlite_autoincrement=True,
 )
 
 referral_events = sa.Table(

@@ -234,6 +234,25 @@ class Stack:
             return int(db.execute(query, (sender,)).fetchone()[0])
 
 
+def bridge_only_env(
+    fake: FakeTelegram, workdir: Path, content: Path, database: str, **extra: str
+) -> dict[str, str]:
+    """A bridge with no Rasa behind it (nothing listens on its Rasa port): its own paths (the
+    safety net, buttons, timers, handoffs) answer. Timers run every 0.2 s."""
+    return {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": fake.base_url,
+        "RASA_URL": f"http://127.0.0.1:{free_port()}/webhooks/rest/webhook",
+        "RASA_TIMEOUT": "2",
+        "BLETHER_TRACKER_URL": f"sqlite:///{workdir}/tracker.db",
+        "BLETHER_PSEUDONYM_KEY": KEY,
+        "BLETHER_CONTENT_DIR": str(content),
+        "DATABASE_URL": database,
+        "BLETHER_HANDOFF_POLL": "0.2",
+        **extra,
+    }
+
+
 def polling(fake: FakeTelegram) -> bool:
     return any(c.method == "deleteWebhook" for c in fake.calls)
 

@@ -27,7 +27,7 @@ from blether.sealing import seal
 from tests.alert_files import write_alert
 from tests.conftest import POSTGRES_URL, ROOT
 from tests.fake_telegram import FakeTelegram, Sent
-from tests.stack import KEY, TOKEN, free_port, polling_bridge, stop, wait_until
+from tests.stack import KEY, TOKEN, bridge_only_env, polling_bridge, stop, wait_until
 
 pytestmark = pytest.mark.integration
 HEADING = "⚠️ Serious drug alert"
@@ -43,18 +43,8 @@ class Setup:
     process: object = None
 
     def env(self) -> dict[str, str]:
-        return {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": self.fake.base_url,
-            # Rasa is not running: /alerts and the broadcast are the bridge's own.
-            "RASA_URL": f"http://127.0.0.1:{free_port()}/webhooks/rest/webhook",
-            "RASA_TIMEOUT": "2",
-            "BLETHER_TRACKER_URL": f"sqlite:///{self.workdir}/tracker.db",
-            "BLETHER_PSEUDONYM_KEY": KEY,
-            "BLETHER_CONTENT_DIR": str(self.content),
-            "DATABASE_URL": self.database,
-            "BLETHER_HANDOFF_POLL": "0.2",
-        }
+        # Rasa is not running: /alerts and the broadcast are the bridge's own.
+        return bridge_only_env(self.fake, self.workdir, self.content, self.database)
 
     def start_bridge(self) -> None:
         self.process = polling_bridge(self.fake, self.env(), self.workdir / "bridge.log")

@@ -28,7 +28,16 @@ from blether.pseudonym import pseudonym
 from blether.sealing import seal
 from tests.conftest import POSTGRES_URL, ROOT
 from tests.fake_telegram import FakeTelegram, Sent
-from tests.stack import KEY, TOKEN, free_port, polling_bridge, spawn_bridge, stop, wait_until
+from tests.stack import (
+    KEY,
+    TOKEN,
+    bridge_only_env,
+    free_port,
+    polling_bridge,
+    spawn_bridge,
+    stop,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 SAM, JO, ALI = 778000001, 778000002, 778000003
@@ -51,24 +60,19 @@ class Setup:
     process: object = None
 
     def env(self, **extra: str) -> dict[str, str]:
-        return {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": self.fake.base_url,
-            # Rasa is not running: the bridge's own paths (safety net, buttons, timers) answer.
-            "RASA_URL": f"http://127.0.0.1:{free_port()}/webhooks/rest/webhook",
-            "RASA_TIMEOUT": "2",
-            "BLETHER_TRACKER_URL": f"sqlite:///{self.workdir}/tracker.db",
-            "BLETHER_PSEUDONYM_KEY": KEY,
-            "BLETHER_CONTENT_DIR": str(self.content),
-            "DATABASE_URL": self.database,
-            "BLETHER_ENV": "development",
-            "BLETHER_TEST_CLOCK_FILE": str(self.clock_file),
-            "BLETHER_HANDOFF_POLL": "0.2",
-            "BLETHER_WORKER_SAM_CHAT": str(SAM),
-            "BLETHER_WORKER_JO_CHAT": str(JO),
-            "BLETHER_WORKER_ALI_CHAT": str(ALI),
+        # Rasa is not running: the bridge's own paths (safety net, buttons, timers) answer.
+        return bridge_only_env(
+            self.fake,
+            self.workdir,
+            self.content,
+            self.database,
+            BLETHER_ENV="development",
+            BLETHER_TEST_CLOCK_FILE=str(self.clock_file),
+            BLETHER_WORKER_SAM_CHAT=str(SAM),
+            BLETHER_WORKER_JO_CHAT=str(JO),
+            BLETHER_WORKER_ALI_CHAT=str(ALI),
             **extra,
-        }
+        )
 
     def start_bridge(self) -> None:
         self.process = polling_bridge(self.fake, self.env(), self.workdir / "bridge.log")

@@ -172,3 +172,14 @@ def test_staff_commands(
         session.execute(sa.update(referral_table).values(closed_at=NOW - dt.timedelta(days=5)))
     assert main(["purge", "--older-than", "2"]) == 0
     assert "purged 4 referral and audit rows" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_a_referral_number_is_never_given_twice(sessions: sessionmaker) -> None:
+    """Workers reply to "#12": after /forget erases the newest referral, the next one must
+    not take its number (SQLite reuses the highest id unless the table is AUTOINCREMENT)."""
+    with sessions.begin() as session:
+        new(session, person="tg-kept")
+        erased = new(session, person="tg-forgets")
+        referrals.erase_person(session, "tg-forgets")
+    with sessions.begin() as session:
+        assert new(session, person="tg-next") > erased

@@ -23,7 +23,15 @@ COLUMNS = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("referrals") as batch:
+    # Workers see people as "#12" and reply to those labels: a number must never be given to
+    # a second person. SQLite reuses the highest id once its row is deleted (/forget) unless the
+    # table is AUTOINCREMENT, so the table is rebuilt with it there (PostgreSQL never reuses).
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with op.batch_alter_table(
+        "referrals",
+        recreate="always" if sqlite else "auto",
+        table_kwargs={"sqlite_autoincrement": True},
+    ) as batch:
         for name, kind in COLUMNS:
             batch.add_column(sa.Column(name, kind, nullable=True))
 
