@@ -18,6 +18,15 @@ MODEL = ROOT / "models" / "blether.tar.gz"
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def clean_app_database(kind: str, workdir: Path) -> str:
+    """The app database a bridge test starts from: a new SQLite file, or the shared PostgreSQL
+    `test` database with its schema dropped (the bridge migrates it at start)."""
+    if kind == "sqlite":
+        return f"sqlite:///{workdir}/app.db"
+    downgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
 def own_postgres_database(name: str) -> str:
     """A new, empty database on the local PostgreSQL, for a test that must not share `test`
     with another test run on the same machine (whose clean-up would empty its tables)."""

@@ -20,12 +20,12 @@ import sqlalchemy as sa
 
 from blether import broadcasts
 from blether.cli import main
-from blether.db import downgrade, make_engine, make_sessionmaker, upgrade
+from blether.db import make_engine, make_sessionmaker, upgrade
 from blether.pseudonym import pseudonym
 from blether.referrals import utc_now
 from blether.sealing import seal
 from tests.alert_files import write_alert
-from tests.conftest import POSTGRES_URL, ROOT
+from tests.conftest import ROOT, clean_app_database
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.stack import KEY, TOKEN, bridge_only_env, polling_bridge, stop, wait_until
 
@@ -88,9 +88,7 @@ def setup(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Setup]:
     workdir = tmp_path_factory.mktemp("alerts")
-    database = f"sqlite:///{workdir}/app.db" if request.param == "sqlite" else POSTGRES_URL
-    if request.param == "postgresql":
-        downgrade(database)
+    database = clean_app_database(request.param, workdir)
     upgrade(database)
     content = workdir / "content"
     shutil.copytree(ROOT / "content", content)

@@ -23,10 +23,10 @@ from blether.checkin_flow import CheckinFlow
 from blether.checkins import State
 from blether.clock import OffsetFileClock
 from blether.content import ContentLibrary
-from blether.db import downgrade, make_engine, make_sessionmaker
+from blether.db import make_engine, make_sessionmaker
 from blether.pseudonym import pseudonym
 from blether.sealing import seal
-from tests.conftest import POSTGRES_URL, ROOT
+from tests.conftest import ROOT, clean_app_database
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.stack import (
     KEY,
@@ -141,9 +141,7 @@ def setup(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Setup]:
     workdir = tmp_path_factory.mktemp("checkin")
-    database = f"sqlite:///{workdir}/app.db" if request.param == "sqlite" else POSTGRES_URL
-    if request.param == "postgresql":
-        downgrade(database)
+    database = clean_app_database(request.param, workdir)
     content = workdir / "content"
     shutil.copytree(ROOT / "content", content)
     clock_file = workdir / "clock"

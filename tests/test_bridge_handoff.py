@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from blether.db import downgrade, make_engine
+from blether.db import make_engine
 from blether.pseudonym import pseudonym
-from tests.conftest import POSTGRES_URL, ROOT
+from tests.conftest import ROOT, clean_app_database
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.stack import KEY, Stack, bridge, free_port, full_stack
 
@@ -30,9 +30,7 @@ def stack(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model_path: Path
 ) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("handoff")
-    database = f"sqlite:///{workdir}/app.db" if request.param == "sqlite" else POSTGRES_URL
-    if request.param == "postgresql":
-        downgrade(database)  # a clean schema in the shared test database
+    database = clean_app_database(request.param, workdir)
     content = workdir / "content"
     shutil.copytree(ROOT / "content", content)
     services = content / "services.yml"

@@ -21,10 +21,10 @@ import pytest
 
 from blether import referrals
 from blether.clock import OffsetFileClock
-from blether.db import downgrade, make_engine, make_sessionmaker
+from blether.db import make_engine, make_sessionmaker
 from blether.pseudonym import pseudonym
 from blether.sealing import seal
-from tests.conftest import POSTGRES_URL, ROOT
+from tests.conftest import ROOT, clean_app_database
 from tests.fake_telegram import FakeTelegram, Sent
 from tests.stack import KEY, TOKEN, bridge_only_env, polling_bridge, stop
 
@@ -97,9 +97,7 @@ def shift(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Shift]:
     workdir = tmp_path_factory.mktemp("shift")
-    database = f"sqlite:///{workdir}/app.db" if request.param == "sqlite" else POSTGRES_URL
-    if request.param == "postgresql":
-        downgrade(database)
+    database = clean_app_database(request.param, workdir)
     content = workdir / "content"
     shutil.copytree(ROOT / "content", content)
     services = content / "services.yml"
