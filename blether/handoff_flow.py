@@ -243,6 +243,20 @@ class Flow:
         except ValueError:
             referral_id = -1
         referral = referrals.get(session, referral_id) if referral_id > 0 else None
+        if (
+            worker is not None
+            and referral is not None
+            and (
+                referral.status in referrals.FINISHED
+                or (
+                    referral.worker_id != worker.id
+                    and worker.id in referrals.tried_workers(session, referral.id)
+                )
+            )
+        ):
+            # Their own offer, since taken elsewhere or closed: say so, not "not yours".
+            self._owe(session, chat, fill(self.texts.offer_gone, id=referral.id), now, None)
+            return Answer.REFUSED
         if worker is None or referral is None or referral.worker_id != worker.id:
             self._owe(session, chat, self.texts.not_your_referral, now, None)
             return Answer.REFUSED

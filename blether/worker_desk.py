@@ -30,6 +30,7 @@ class Route:
 
     to: Referral | None
     closed: int | None = None
+    offered: int | None = None  # the reply was to an offer not accepted yet
 
 
 def chat_for_message(session: Session, worker_id: str, replied_to: str | None) -> Route:
@@ -42,6 +43,9 @@ def chat_for_message(session: Session, worker_id: str, replied_to: str | None) -
         for referral in held:
             if referral.id in labelled:
                 return Route(referral)
+        waiting = referrals.get(session, labelled[0])
+        if waiting and waiting.status == referrals.OFFERED and waiting.worker_id == worker_id:
+            return Route(None, offered=waiting.id)
         return Route(None, labelled[0])
     return Route(held[0] if held else None)
 

@@ -293,7 +293,9 @@ def test_an_unanswered_offer_is_reminded_once_then_moves_to_one_other_worker(
     assert jo.nth(1).params["text"].startswith(f"New referral #{referral_id}")
     assert them.text(1).startswith("It's taking a bit longer")
     fake.tap(SAM, reminder, button(reminder))  # Sam's late tap: Jo owns it now
-    assert sam.text(3).startswith("Sorry, only the worker")
+    assert sam.text(3) == (
+        f"Referral #{referral_id} is no longer waiting for you: it has been passed on or closed."
+    )
     assert shift.referral(referral_id).worker_id == "example-jo"
     accept = jo.nth(1)
     fake.tap(JO, accept, button(accept))
@@ -318,6 +320,12 @@ def test_mistakes_and_surprises_on_both_sides_are_caught(shift: Shift) -> None:
     # A Reply to the ended chat's message is not sent to the current chat (Ben) instead.
     reply_to(fake, SAM, from_ana, "one more thing about your pal")
     fake.wait_for_text(SAM, f"Referral #{first} is no longer open, so that message was not sent")
+    # An edit of Sam's is never passed on (it could reach whoever Sam talks with now).
+    fake.send_text(SAM, "you take 1 tab", edited=True)
+    fake.wait_for_text(SAM, "Edits aren't passed on.")
+    fake.send_sticker(SAM)
+    fake.wait_for_text(SAM, "Only typed messages are passed on.")
+    assert not any("1 tab" in t for t in to_ben.texts())
     sam.say_and_wait("/end soon", "Send /end to end the chat you're in")
     sam.say_and_wait("/end 99999", "You have no open chat #99999.")
     assert not any("one more thing" in t for t in to_ben.texts())
@@ -340,6 +348,8 @@ def test_mistakes_and_surprises_on_both_sides_are_caught(shift: Shift) -> None:
     # Cal erases everything mid-chat: Sam is told, Cal is not asked "Did that help?".
     third = shift.refer(cal)
     offer = offer_of(sam, third)
+    reply_to(fake, SAM, offer, "hello?")  # a Reply to an offer not accepted: nothing sent
+    fake.wait_for_text(SAM, f"Referral #{third} is waiting for you to tap Accept.")
     fake.tap(SAM, offer, button(offer))
     fake.wait_for_text(cal, "Sam is here now")
     fake.send_text(cal, "/forget")

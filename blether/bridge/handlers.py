@@ -199,6 +199,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     text = without_lone_surrogates(message.text or "").strip()
     worker = bridge.worker_at(message.chat_id)
+    if worker is not None and update.edited_message is not None:
+        # An edit is never passed on: the chat it would go to may not be the first one's.
+        texts = bridge.library.referral()
+        await bridge.send(context.bot, message.chat_id, [Reply(texts.worker_edit_not_sent)])
+        return
     if worker is not None:
         # Replying to a relayed message sends the reply to that message's person.
         replied = message.reply_to_message
@@ -310,7 +315,11 @@ async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     bridge, chat, user = bridge_of(context), update.effective_chat, update.effective_user
     if not _private(update) or chat is None:
         return
-    if user is not None and bridge.worker_at(chat.id) is None:
+    if bridge.worker_at(chat.id) is not None:
+        texts = bridge.library.referral()
+        await bridge.send(context.bot, chat.id, [Reply(texts.worker_not_text)])
+        return
+    if user is not None:
         person = bridge.person(user.id)
         referral = await bridge.tell_worker_if_in_chat(context.bot, person, "not_text_to_worker")
         if referral is not None:

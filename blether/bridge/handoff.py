@@ -166,6 +166,9 @@ class Handoff:
         found = await self._unit(route)
         referral = found.to
         person = unseal(self.key, referral.contact) if referral and referral.contact else None
+        if found.offered is not None:
+            await bot.send_message(chat_id, fill(texts.worker_reply_offer, id=found.offered))
+            return None
         if found.closed is not None:
             await bot.send_message(chat_id, fill(texts.worker_reply_closed, id=found.closed))
             return None

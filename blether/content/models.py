@@ -414,6 +414,10 @@ class ReferralFile(Strict):
     worker_list_offers: str
     worker_end_how: str
     worker_already_in: str
+    offer_gone: str
+    worker_reply_offer: str
+    worker_edit_not_sent: str
+    worker_not_text: str
     worker_reply_closed: str
     crisis_to_worker: str
     card_to_worker: str
