@@ -318,15 +318,17 @@ class Flow:
         there was nothing of theirs to end. The worker's /end ends the chat they talk in.
         `forgotten`: the person is erasing everything (/forget): only the worker is told."""
         referral: Referral | None = None
+        held: list[Referral] = []  # the assigned worker's chats, the current one first
         if worker is not None:
             held = referrals.accepted_by(session, worker.id)
             wanted = [r for r in held if referral_id in (None, r.id)]
             referral = wanted[0] if wanted else None
         elif person is not None:
             referral = referrals.active_for_person(session, person)
+            if referral is not None:
+                held = referrals.accepted_by(session, referral.worker_id or "")
         if referral is None:
             return False
-        held = referrals.accepted_by(session, referral.worker_id or "")
         person_chat = self._person_chat(referral)  # before closing clears the contact
         closed = referrals.change(
             session,

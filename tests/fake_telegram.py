@@ -330,3 +330,38 @@ def _maybe_json(value: str) -> Any:
 
 def _ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
+
+
+class Chat:
+    """One chat's messages from the moment a test starts (tests share workers' chats)."""
+
+    def __init__(self, fake: FakeTelegram, chat: int) -> None:
+        self.fake, self.chat, self.start = fake, chat, len(fake.sent(chat))
+
+    def nth(self, n: int, timeout: float = 60) -> Sent:
+        return self.fake.wait_for(self.chat, self.start + n, timeout=timeout)[self.start + n - 1]
+
+    def text(self, n: int) -> str:
+        return str(self.nth(n).params["text"])
+
+    def texts(self) -> list[str]:
+        return [str(s.params.get("text", "")) for s in self.fake.sent(self.chat)[self.start :]]
+
+    def count(self, prefix: str) -> int:
+        return sum(t.startswith(prefix) for t in self.texts())
+
+    def say_and_wait(self, text: str, prefix: str, timeout: float = 30) -> None:
+        """Send `text` from this chat, then wait for a new reply starting with `prefix` (the
+        same reply to an earlier message, of this test or another, does not count)."""
+        before = self.count(prefix)
+        self.fake.send_text(self.chat, text)
+        deadline = time.monotonic() + timeout
+        while self.count(prefix) <= before:
+            assert time.monotonic() < deadline, (prefix, self.texts())
+            time.sleep(0.05)
+
+
+def button(sent: Sent, index: int = 0) -> str:
+    """The callback data of a message's `index`-th inline button, rows read in order."""
+    flat = [b for row in sent.params["reply_markup"]["inline_keyboard"] for b in row]
+    return str(flat[index]["callback_data"])

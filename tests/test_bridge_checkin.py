@@ -27,7 +27,7 @@ from blether.db import make_engine, make_sessionmaker
 from blether.pseudonym import pseudonym
 from blether.sealing import seal
 from tests.conftest import ROOT, clean_app_database
-from tests.fake_telegram import FakeTelegram, Sent
+from tests.fake_telegram import Chat, FakeTelegram, button
 from tests.stack import (
     KEY,
     TOKEN,
@@ -160,28 +160,6 @@ def setup(
         patch.undo()
         stop(made.process)  # type: ignore[arg-type]
         fake.stop()
-
-
-class Chat:
-    """One chat's messages from the moment the test starts."""
-
-    def __init__(self, fake: FakeTelegram, chat: int) -> None:
-        self.fake, self.chat, self.start = fake, chat, len(fake.sent(chat))
-
-    def nth(self, n: int, timeout: float = 30) -> Sent:
-        return self.fake.wait_for(self.chat, self.start + n, timeout=timeout)[self.start + n - 1]
-
-    def texts(self) -> list[str]:
-        return [str(s.params.get("text", "")) for s in self.fake.sent(self.chat)[self.start :]]
-
-    def count(self, prefix: str) -> int:
-        return sum(t.startswith(prefix) for t in self.texts())
-
-
-def button(sent: Sent, index: int = 0) -> str:
-    rows = sent.params["reply_markup"]["inline_keyboard"]
-    flat = [b for row in rows for b in row]
-    return str(flat[index]["callback_data"])
 
 
 def settle() -> None:

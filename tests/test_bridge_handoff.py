@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from blether.db import make_engine
 from blether.pseudonym import pseudonym
 from tests.conftest import ROOT, clean_app_database
-from tests.fake_telegram import FakeTelegram, Sent
+from tests.fake_telegram import Chat, FakeTelegram, Sent
 from tests.stack import KEY, Stack, bridge, free_port, full_stack
 
 pytestmark = pytest.mark.model
@@ -50,16 +50,6 @@ def stack(
 
 def last(fake: FakeTelegram, chat: int, count: int) -> Sent:
     return fake.wait_for(chat, count)[count - 1]
-
-
-class Chat:
-    """One chat's messages from the moment the test starts: tests share the workers' chats."""
-
-    def __init__(self, fake: FakeTelegram, chat: int) -> None:
-        self.fake, self.chat, self.start = fake, chat, len(fake.sent(chat))
-
-    def nth(self, n: int) -> Sent:
-        return self.fake.wait_for(self.chat, self.start + n)[self.start + n - 1]
 
 
 WORKERS = {"Sam": SAM, "Jo": JO}  # both cover Glasgow; round robin picks between them

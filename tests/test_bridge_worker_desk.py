@@ -25,7 +25,7 @@ from blether.db import make_engine, make_sessionmaker
 from blether.pseudonym import pseudonym
 from blether.sealing import seal
 from tests.conftest import ROOT, clean_app_database
-from tests.fake_telegram import FakeTelegram, Sent
+from tests.fake_telegram import Chat, FakeTelegram, Sent, button
 from tests.stack import KEY, TOKEN, bridge_only_env, polling_bridge, stop
 
 pytestmark = pytest.mark.integration
@@ -114,37 +114,6 @@ def shift(
     finally:
         stop(made.process)
         fake.stop()
-
-
-class Chat:
-    """One chat's messages from the moment the test starts."""
-
-    def __init__(self, fake: FakeTelegram, chat: int) -> None:
-        self.fake, self.chat, self.start = fake, chat, len(fake.sent(chat))
-
-    def nth(self, n: int, timeout: float = 30) -> Sent:
-        return self.fake.wait_for(self.chat, self.start + n, timeout=timeout)[self.start + n - 1]
-
-    def text(self, n: int) -> str:
-        return str(self.nth(n).params["text"])
-
-    def texts(self) -> list[str]:
-        return [str(s.params.get("text", "")) for s in self.fake.sent(self.chat)[self.start :]]
-
-    def say_and_wait(self, text: str, prefix: str, timeout: float = 30) -> None:
-        """Send `text` from this chat, then wait for a new reply starting with `prefix` (the
-        same reply to an earlier message, of this test or another, does not count)."""
-        before = sum(t.startswith(prefix) for t in self.texts())
-        self.fake.send_text(self.chat, text)
-        deadline = time.monotonic() + timeout
-        while sum(t.startswith(prefix) for t in self.texts()) <= before:
-            assert time.monotonic() < deadline, (prefix, self.texts())
-            time.sleep(0.05)
-
-
-def button(sent: Sent, index: int = 0) -> str:
-    flat = [b for row in sent.params["reply_markup"]["inline_keyboard"] for b in row]
-    return str(flat[index]["callback_data"])
 
 
 def offer_of(chat: Chat, referral_id: int, timeout: float = 30) -> Sent:
