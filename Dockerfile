@@ -8,6 +8,7 @@ RUN pip install --no-cache-dir -r requirements.lock
 COPY . .
 RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
     && rasa train --config config.yml --domain domain.yml --data data --out models \
-       --fixed-model-name blether --quiet
+       --fixed-model-name blether --quiet \
+    && blether danger train --data data/nlu --out models/danger.joblib
 RUN useradd --create-home blether && chown -R blether /app
 USER blether

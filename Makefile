@@ -6,6 +6,9 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 MODEL   := models/blether.tar.gz
+# The danger model (blether/danger.py): trained on the same examples, read by Rasa and the bridge.
+DANGER  := models/danger.joblib
+MODELS  := $(MODEL) $(DANGER)
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
                    $(wildcard blether/nlu/*.py)
 
@@ -51,21 +54,25 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 	  --out models --fixed-model-name blether --quiet
 	@touch $(MODEL)
 
-model: $(MODEL)
+$(DANGER): $(STAMP) $(TRAINING_INPUTS) content/language.yml
+	@mkdir -p models
+	$(BIN)/blether danger train --data data/nlu --out $(DANGER)
+
+model: $(MODELS)
 
 # A conversation here with the real Rasa and action servers (free ports, logs in var/).
-shell: $(MODEL) var
+shell: $(MODELS) var
 	@$(BIN)/blether chat --model $(MODEL)
 
 # Rasa's own console, for those who want it (its buttons take the next line typed).
-rasa-shell: $(MODEL) var
+rasa-shell: $(MODELS) var
 	@sed 's/127.0.0.1:5055/127.0.0.1:$(BLETHER_ACTION_PORT)/' endpoints.yml > $(ENDPOINTS)
 	$(BIN)/blether with-actions -- $(BIN)/rasa shell --model $(MODEL) --endpoints $(ENDPOINTS) -i 127.0.0.1
 
-run: $(MODEL) var
+run: $(MODELS) var
 	scripts/run-local
 
-bench: $(MODEL) var
+bench: $(MODELS) var
 	$(BIN)/python -m tests.bench_rasa
 	$(BIN)/python -m tests.bench_bridge
 	$(BIN)/python -m tests.bench_alerts
@@ -83,23 +90,23 @@ content-check: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
-pytest: $(MODEL) var
+pytest: $(MODELS) var
 	$(BIN)/python -m pytest -q
 
 # Two Rasa replicas, two action servers, PostgreSQL and Redis, 50 people, one replica killed
 # (in make test too; this runs it alone, e.g. in a loop to look for rare failures).
-scale-test: $(MODEL) var
+scale-test: $(MODELS) var
 	$(BIN)/python -m pytest -q -m scale
 
 # The everyday loop: no model, no servers, well under a minute.
 unit: $(STAMP) var
 	$(BIN)/python -m pytest -q -m "not model and not integration"
 
-stories: $(MODEL) var
+stories: $(MODELS) var
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/test_stories.yml \
 	  --fail-on-prediction-errors --out results/stories
 
-eval: $(MODEL)
+eval: $(MODELS)
 	$(BIN)/blether eval tests/nlu_eval.yml --model $(MODEL) --min-accuracy 95
 	$(BIN)/blether eval --safety tests/safety_eval.yml --model $(MODEL)
 

@@ -5,7 +5,8 @@ Every piece comes from what Rasa and the actions really recorded (nothing is gue
 - topic, confidence, entities, the text as the model read it (normalised), and a safety rule
   that forced the topic: the latest message's parse data (`latest_message`), where
   blether.nlu.components.SafetyNetClassifier leaves `safety_net` ({topic, pattern}) or
-  `safety_gave_way` ({topic}: the classifier's safety guess the rules explained away);
+  `safety_gave_way` ({topic}: the classifier's safety guess the rules explained away) or
+  `safety_doubted` ({topic, by}: a guess the rules or the danger model doubt: a question first);
 - the actions that ran and the policy that chose each: the turn's `action` events;
 - domain responses: the `utter_action` Rasa puts in a bot event's metadata;
 - the advice files and versions: the `answered_from` slot, which every content action sets
@@ -20,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from blether.danger import DANGER_MODEL
 from blether.safety import SafetyMatch
 from blether.topics import SAFETY
 
@@ -74,6 +76,11 @@ def _safety(
     gave_way = parse.get("safety_gave_way")
     if isinstance(gave_way, Mapping):
         return f"classifier guessed {gave_way.get('topic')}; the rules read it as harmless"
+    doubted = parse.get("safety_doubted")
+    if isinstance(doubted, Mapping):
+        if doubted.get("by") == DANGER_MODEL:
+            return f"danger model read {doubted.get('topic')}; asked, not carded"
+        return f"classifier guessed {doubted.get('topic')}; the rules doubt it: asked, not carded"
     if topic in SAFETY:
         return "button payload" if payload else "classifier only (no rule matched)"
     return "no rule matched"

@@ -127,19 +127,34 @@ async def _eval(
 
 
 def _safety_verdict(settings: Settings, model_results: list) -> int:
-    """The model's figures and, on the same messages, the rules alone as the bridge runs them."""
+    """The model's figures and, on the same messages, the bridge alone and the rules alone."""
     from blether.content import ContentLibrary
+    from blether.danger import DangerModelSource, ReadAlone
     from blether.evaluation import Scored, render_safety, score_safety
     from blether.safety import SafetyNetSource
 
-    net = SafetyNetSource(ContentLibrary(settings.content_dir)).get()
-    rule_results = []
+    source = SafetyNetSource(ContentLibrary(settings.content_dir))
+    net = source.get()
+    models = DangerModelSource(settings.danger_model_path)
+    if models.get() is None:
+        print(f"blether eval: no danger model at {settings.danger_model_path}", file=sys.stderr)
+        return 2
+    alone = ReadAlone(source, models, settings.danger_above)
+    rule_results, alone_results = [], []
     for r in model_results:
         match = net.check(r.text)
         rule_results.append(Scored(r.text, r.expected, match.topic if match else "none"))
+        read = alone.read(r.text)
+        alone_results.append(Scored(r.text, r.expected, read.topic if read else "none"))
     reports = [
-        score_safety("whole model (Rasa NLU with the rules inside)", model_results),
-        score_safety("rules alone (the bridge during a handoff or with Rasa down)", rule_results),
+        score_safety(
+            "whole model (Rasa NLU with the rules and the danger model inside)", model_results
+        ),
+        score_safety(
+            "bridge alone (rules, then the danger model: Rasa down, a worker chatting)",
+            alone_results,
+        ),
+        score_safety("rules alone (content/safety.yml)", rule_results),
     ]
     print("\n".join(render_safety(r) for r in reports))
     failed = [r.name for r in reports if not r.passes(MAX_FALSE_ALARMS)]
@@ -149,6 +164,23 @@ def _safety_verdict(settings: Settings, model_results: list) -> int:
             file=sys.stderr,
         )
     return 1 if failed else 0
+
+
+def cmd_danger_train(args: argparse.Namespace, settings: Settings) -> int:
+    from blether.content import ContentLibrary
+    from blether.danger import train_from
+    from blether.safety import SafetyNetSource
+
+    out = Path(args.out) if args.out else settings.danger_model_path
+    normalise = SafetyNetSource(ContentLibrary(settings.content_dir)).normaliser()
+    try:
+        _, counts = train_from(Path(args.data), normalise, out)
+    except (OSError, ValueError) as error:
+        print(f"blether danger train: {error}", file=sys.stderr)
+        return 1
+    shown = ", ".join(f"{label} {n}" for label, n in sorted(counts.items()))
+    print(f"danger model trained on {sum(counts.values())} examples ({shown}): {out}")
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -296,6 +328,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail when overall topic accuracy is below this (make test uses 95)",
     )
     ev.set_defaults(run=cmd_eval)
+
+    danger = sub.add_parser("danger", help="the danger model").add_subparsers(
+        dest="danger_command", required=True
+    )
+    train = danger.add_parser(
+        "train", help="train the danger model on Rasa's NLU examples (make model runs it)"
+    )
+    train.add_argument("--data", default="data/nlu", help="Rasa NLU files (default: data/nlu)")
+    train.add_argument("--out", help="where to save it (default: BLETHER_DANGER_MODEL)")
+    train.set_defaults(run=cmd_danger_train)
 
     content = sub.add_parser("content", help="tools for content editors").add_subparsers(
         dest="content_command", required=True

@@ -15,6 +15,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +31,13 @@ logger = logging.getLogger(__name__)
 # carries 999.
 PRIORITY = ("emergency_overdose", "crisis_self_harm")
 _REFERENCE = re.compile(r"\{([a-z_]+)\}")
+
+
+class Doubt(Enum):
+    """Why the rules argue with a language model's safety guess (see `SafetyNet.doubt`)."""
+
+    HARMLESS = "harmless"
+    UNSURE = "unsure"
 
 
 @dataclass(frozen=True)
@@ -101,9 +109,7 @@ class SafetyNet:
 
     def check_normalised(self, clean: str) -> SafetyMatch | None:
         """For text that has been through this net's normaliser already (inside Rasa)."""
-        for idiom in self._idioms:
-            # Blanked to the same length, so every other position in the text stays put.
-            clean = idiom.regex.sub(lambda m: "~" * len(m.group()), clean)
+        clean = self._without_idioms(clean)
         cuts = [m.start() for m in self._breaks.finditer(clean)] if self._breaks else []
         for topic in PRIORITY:
             patterns, cancels = self._groups[topic]
@@ -114,23 +120,52 @@ class SafetyNet:
                         return SafetyMatch(topic, rule.source)
         return None
 
+    def _without_idioms(self, clean: str) -> str:
+        for idiom in self._idioms:
+            # Blanked to the same length, so every other position in the text stays put.
+            clean = idiom.regex.sub(lambda m: "~" * len(m.group()), clean)
+        return clean
+
+    def has_idiom(self, clean: str) -> bool:
+        return any(idiom.regex.search(clean) for idiom in self._idioms)
+
+    def for_danger_model(self, clean: str) -> str:
+        """A normalised message as the danger model reads it: idioms taken out, as the rules
+        take them out, so that "dying for a fag" cannot set it off either."""
+        return " ".join(self._without_idioms(clean).replace("~", " ").split())
+
     def mentions_danger(self, clean: str) -> bool:
         """Whether a normalised message has any word of the `danger_words` vocabulary."""
         return self._danger is None or self._danger.search(clean) is not None
 
-    def explains_away(self, clean: str) -> bool:
-        """Whether the rules read a normalised message as harmless talk of danger.
+    def doubt(self, clean: str, topic: str) -> Doubt | None:
+        """How the rules read a normalised message the language model alone took as `topic`.
 
-        No danger word at all, an idiom anywhere, or one of the topic's cancels anywhere in the
-        message (a present marker overriding those it may). Used only where no rule matched, to
-        temper a language model's guess.
+        `HARMLESS`: an idiom ("dying for a fag") or a denial ("im not suicidal", "nobody is
+        hurt") says the danger words are not danger; the guess gives way to another topic.
+        `UNSURE`: no danger word at all, or one of the topic's own past, hypothetical or
+        question cancels in every clause that has a danger word: too weak to drop a guess that
+        may be a plan said indirectly ("wont be around after this weekend", "last night on
+        earth for me"), so the person is asked instead of handed the card. None: nothing in
+        the rules argues with the guess. Used only where no rule matched.
         """
-        if not self.mentions_danger(clean):
-            return True
-        if any(idiom.regex.search(clean) for idiom in self._idioms):
-            return True
-        # Either group's cancels: a past overdose or a denial explains a crisis guess too.
-        return any(self._cancelled(clean, cancels) for _, cancels in self._groups.values())
+        denials = [c for _, cancels in self._groups.values() for c in cancels if not c.present_wins]
+        if any(c.regex.search(clean) for c in denials):
+            return Doubt.HARMLESS
+        blanked = self._without_idioms(clean)
+        if not self.mentions_danger(blanked):
+            # Idioms held every danger word ("my phone is dying"): harmless. No danger word
+            # at all: perhaps a plan said through an arrangement; ask.
+            return Doubt.HARMLESS if blanked != clean else Doubt.UNSURE
+        clean = blanked
+        own = self._groups[topic][1] if topic in self._groups else []
+        cuts = [m.start() for m in self._breaks.finditer(clean)] if self._breaks else []
+        bounds = [0, *cuts, len(clean)]
+        clauses = [clean[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        dangerous = [c for c in clauses if self.mentions_danger(c)]
+        if all(self._cancelled(c, own) for c in dangerous):
+            return Doubt.UNSURE
+        return None
 
     def matches_rule(self, text: str, pattern: str) -> bool:
         """Whether one rule, by its source text, matches a message (for checking examples)."""

@@ -7,8 +7,10 @@ classifier guessed; No gives the answer to what the message seemed to ask instea
 non-safety topic of the same message's intent ranking, or, with no usable guess, a kind line and
 the topic menu.
 
-A rule match, a button payload ("/emergency_overdose", confidence 1.0 or not), a confident
-classifier, and a message in the middle of a form always get the full card at once.
+A guess the rules doubt (`safety_doubted`: a past event, a hypothetical or a question in every
+clause with danger words, or no danger word at all) is checked however confident the classifier.
+A rule match, a button payload ("/emergency_overdose", confidence 1.0 or not), an undoubted
+confident classifier, and a message in the middle of a form always get the full card at once.
 
 This module decides; the Rasa actions (actions/safety.py) only translate. It reads the parse
 data Rasa passes to actions as `tracker.latest_message`: `intent`, `intent_ranking`, `entities`,
@@ -31,6 +33,9 @@ DEFAULT_CHECK_BELOW = 0.9
 # A second guess below this is noise, not a reading of the message: the menu is kinder.
 MIN_SECOND_GUESS = 0.05
 SAFETY_NET_KEY = "safety_net"  # set by blether.nlu.components.SafetyNetClassifier
+# Set there too when the rules doubt a classifier-only guess (a past event, a hypothetical, no
+# danger word): however confident the classifier, the person is asked first.
+SAFETY_DOUBTED_KEY = "safety_doubted"
 PAYLOAD_PREFIX = "/"  # Rasa reads "/intent" as that intent, with confidence 1.0
 # Topics that may answer a "No": anything with an answer of its own except the safety topics and
 # out_of_scope ("I can't help with that" is not what someone asked for).
@@ -73,7 +78,8 @@ def check_for(parse: Mapping[str, Any] | None, below: float, in_form: bool = Fal
         confidence = float(intent["confidence"])
     except (KeyError, TypeError, ValueError):
         return None  # no confidence to go on: the card
-    if not confidence < below:  # sure enough (or not a number): the card
+    doubted = bool(parse.get(SAFETY_DOUBTED_KEY)) and below > 0
+    if not confidence < below and not doubted:  # sure enough (or not a number): the card
         return None
     instead = second_guess(parse.get("intent_ranking") or [])
     return Check(str(topic), instead, list(parse.get("entities") or []))

@@ -41,6 +41,12 @@ class Settings:
     # A safety topic the classifier alone picks below this confidence gets "is someone in
     # danger right now?" before the card (blether/safety_check.py).
     safety_check_below: float = 0.9
+    # The danger model (blether/danger.py): where `blether danger train` puts it, and the
+    # probability of danger above which it speaks where no rule matched: inside Rasa a
+    # question ("is someone in danger right now?"), in the bridge alone (Rasa down, a worker
+    # chatting) the card.
+    danger_model_path: Path = PROJECT_ROOT / "models" / "danger.joblib"
+    danger_above: float = 0.6
     # Where Rasa's action server is, for `blether doctor`; default: this machine's action port.
     action_server: str = ""
     # Check-ins (blether/checkin_flow.py): the wait after "Are you OK?" before the louder
@@ -95,6 +101,10 @@ class Settings:
             offer_remind=number("BLETHER_OFFER_REMIND", 300.0),
             handoff_poll=number("BLETHER_HANDOFF_POLL", 5.0),
             safety_check_below=number("BLETHER_SAFETY_CHECK_BELOW", 0.9),
+            danger_model_path=Path(
+                env.get("BLETHER_DANGER_MODEL") or PROJECT_ROOT / "models" / "danger.joblib"
+            ),
+            danger_above=number("BLETHER_DANGER_ABOVE", 0.6),
             action_server=env.get("BLETHER_ACTION_SERVER_URL") or "",
             checkin_grace=number("BLETHER_CHECKIN_GRACE", 120.0),
             checkin_ack_timeout=number("BLETHER_CHECKIN_ACK_TIMEOUT", 300.0),

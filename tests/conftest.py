@@ -59,6 +59,57 @@ def model_path() -> Path:
     return MODEL
 
 
+# A few examples of each kind, enough for a danger model whose readings of these very lines the
+# tests can rely on (the real one is trained on data/nlu by `make model`).
+SMALL_DANGER_DATA = """version: "3.1"
+nlu:
+  - intent: emergency_overdose
+    examples: |
+      - hes not breathing and wont wake up
+      - she has gone blue and floppy
+      - my pal is unconscious on the floor
+      - he is gurgling and i cant wake him
+      - took too many and going under
+  - intent: crisis_self_harm
+    examples: |
+      - i want to end it all tonight
+      - nobody will miss me when im gone
+      - ive saved up my pills for the weekend
+      - gave away my dog, wont need anything where im going
+      - this is my last night
+  - intent: greet
+    examples: |
+      - hello there
+      - hiya pal
+      - good morning
+  - intent: benzo_basics
+    examples: |
+      - what are blues
+      - what is diazepam for
+      - are benzos addictive
+  - intent: goodbye
+    examples: |
+      - see you later
+      - away to my bed now
+      - cheerio for now
+"""
+
+
+@pytest.fixture(scope="session")
+def small_danger_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A danger model trained on SMALL_DANGER_DATA, saved where a test can point at it."""
+    from blether.danger import train_from
+    from blether.language import Normaliser
+    from blether.safety import floor_language
+
+    folder = tmp_path_factory.mktemp("danger")
+    (folder / "nlu").mkdir()
+    (folder / "nlu" / "small.yml").write_text(SMALL_DANGER_DATA, encoding="utf-8")
+    out = folder / "danger.joblib"
+    train_from(folder / "nlu", Normaliser(floor_language()), out)
+    return out
+
+
 def rewrite(path: Path, old: str, new: str) -> None:
     """Edit a content file the way an editor would, making sure the change is seen."""
     text = path.read_text()

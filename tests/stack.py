@@ -238,7 +238,9 @@ def bridge_only_env(
     fake: FakeTelegram, workdir: Path, content: Path, database: str, **extra: str
 ) -> dict[str, str]:
     """A bridge with no Rasa behind it (nothing listens on its Rasa port): its own paths (the
-    safety net, buttons, timers, handoffs) answer. Timers run every 0.2 s."""
+    safety net, buttons, timers, handoffs) answer. Timers run every 0.2 s. No danger model
+    unless `extra` names one: the rules alone, so that what each test sends is read the same
+    way whatever data/nlu holds."""
     return {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": fake.base_url,
@@ -249,6 +251,8 @@ def bridge_only_env(
         "BLETHER_CONTENT_DIR": str(content),
         "DATABASE_URL": database,
         "BLETHER_HANDOFF_POLL": "0.2",
+        # The rules alone unless a test passes a danger model (tests/test_bridge_danger.py).
+        "BLETHER_DANGER_MODEL": str(workdir / "no-danger-model.joblib"),
         **extra,
     }
 

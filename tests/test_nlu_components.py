@@ -10,7 +10,9 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from blether.content import ContentLibrary
+from blether.danger import DANGER_MODEL, DangerModelSource
 from blether.nlu.components import (
+    SAFETY_DOUBTED_KEY,
     SAFETY_NET_KEY,
     NormalisingTokenizer,
     SafetyNetClassifier,
@@ -152,10 +154,9 @@ def _ranked(text: str, ranking: list[tuple[str, float]]) -> Message:
 @pytest.mark.parametrize(
     ("text", "instead"),
     [
-        ("goodbye", "goodbye"),  # no danger word at all
         ("dying for a coffee", "out_of_scope"),  # an idiom
         ("im not suicidal just knackered", "mental_health"),  # a denial
-        ("i od'd two year ago, am i more at risk", "after_overdose"),  # the past
+        ("nobody is hurt, i was just asking", "overdose_signs"),  # a denial
     ],
 )
 def test_a_classifier_only_safety_guess_gives_way_to_the_rules_reading(
@@ -165,12 +166,83 @@ def test_a_classifier_only_safety_guess_gives_way_to_the_rules_reading(
     [message] = SafetyNetClassifier(library).process([message])
     assert message.get(INTENT)["name"] == instead
     assert message.get(SAFETY_NET_KEY) is None
+    assert message.get(SAFETY_DOUBTED_KEY) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        # No danger word at all: perhaps a plan said through an arrangement.
+        (
+            "wont be around after this weekend so dont worry about my appointment",
+            "crisis_self_harm",
+        ),
+        ("goodbye", "crisis_self_harm"),
+        # The topic's own cancel (a past event) in every clause with danger words.
+        ("i overdosed last year and ended up in hospital", "emergency_overdose"),
+    ],
+)
+def test_a_guess_the_rules_only_doubt_stands_as_a_question(
+    library: ContentLibrary, text: str, topic: str
+) -> None:
+    message = _ranked(text, [(topic, 0.95), ("after_overdose", 0.03)])
+    [message] = SafetyNetClassifier(library).process([message])
+    assert message.get(INTENT) == {"name": topic, "confidence": 0.95}
+    assert message.get(SAFETY_DOUBTED_KEY) == {"topic": topic}
+
+
+def test_the_other_topics_cancels_do_not_doubt_a_guess(library: ContentLibrary) -> None:
+    # "last night" cancels a past overdose (emergency), not a crisis said through a time.
+    message = _ranked(
+        "last night on earth for me, just wanted to say thanks",
+        [
+            ("crisis_self_harm", 0.95),
+            ("thank", 0.03),
+        ],
+    )
+    [message] = SafetyNetClassifier(library).process([message])
+    assert message.get(INTENT) == {"name": "crisis_self_harm", "confidence": 0.95}
+    assert message.get(SAFETY_DOUBTED_KEY) is None
 
 
 def test_a_weak_second_guess_goes_to_the_menu(library: ContentLibrary) -> None:
-    message = _ranked("goodbye", [("emergency_overdose", 0.8), ("goodbye", 0.1)])
+    message = _ranked("dying for a coffee", [("emergency_overdose", 0.8), ("goodbye", 0.1)])
     [message] = SafetyNetClassifier(library).process([message])
     assert message.get(INTENT)["name"] == "nlu_fallback"
+
+
+def _with_danger_model(library: ContentLibrary, model: Path) -> SafetyNetClassifier:
+    return SafetyNetClassifier(library, 0.3, DangerModelSource(model), 0.5)
+
+
+def test_the_danger_model_asks_about_what_the_topic_classifier_took_as_harmless(
+    library: ContentLibrary, small_danger_model: Path
+) -> None:
+    message = _ranked("ive saved up my pills for the weekend", [("safer_use", 0.7), ("greet", 0.1)])
+    [message] = _with_danger_model(library, small_danger_model).process([message])
+    assert message.get(INTENT)["name"] == "crisis_self_harm"
+    assert message.get(SAFETY_DOUBTED_KEY) == {"topic": "crisis_self_harm", "by": DANGER_MODEL}
+    ranking = [r["name"] for r in message.get(INTENT_RANKING_KEY)]
+    assert ranking[:2] == ["crisis_self_harm", "safer_use"]  # "No" answers what they asked
+
+
+def test_the_danger_model_stays_quiet_below_its_threshold_and_on_a_denial(
+    library: ContentLibrary, small_danger_model: Path
+) -> None:
+    quiet = _ranked("what are blues", [("benzo_basics", 0.9)])
+    denied = _ranked("im not suicidal, ive saved up my pills for the weekend", [("safer_use", 0.7)])
+    [quiet, denied] = _with_danger_model(library, small_danger_model).process([quiet, denied])
+    assert quiet.get(INTENT)["name"] == "benzo_basics"
+    assert denied.get(INTENT)["name"] == "safer_use"
+
+
+def test_a_classifier_guess_the_danger_model_does_not_share_is_asked_about(
+    library: ContentLibrary, small_danger_model: Path
+) -> None:
+    message = _ranked("everything feels wrong, what are blues", [("crisis_self_harm", 0.95)])
+    [message] = _with_danger_model(library, small_danger_model).process([message])
+    assert message.get(INTENT)["name"] == "crisis_self_harm"
+    assert message.get(SAFETY_DOUBTED_KEY) == {"topic": "crisis_self_harm"}
 
 
 def test_a_classifier_only_safety_guess_with_danger_words_stands(library: ContentLibrary) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from blether.content import ContentLibrary
-from blether.safety import SafetyNet, SafetyNetSource, floor_net
+from blether.safety import Doubt, SafetyNet, SafetyNetSource, floor_net
 from tests.conftest import ROOT, rewrite
 
 
@@ -335,6 +335,64 @@ def test_a_release_from_jail_does_not_cancel_an_overdose_as_police_talk(net: Saf
 def test_knowing_whether_someone_breathes_is_not_a_hypothetical(net: SafetyNet) -> None:
     assert topic(net, "cant tell if he is breathing") == "emergency_overdose"
     assert topic(net, "what do i do if he is breathing but wont talk") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many blues would it take so i dont wake up",  # asking a lethal amount
+        "will someone tell my mum its not her fault",  # words left for after
+        "cancelled my script, paid back what i owed everyone, cleared my room. feel calm now",
+    ],
+    ids=str,
+)
+def test_amounts_words_for_after_and_affairs_in_order_are_a_crisis(
+    net: SafetyNet, text: str
+) -> None:
+    assert topic(net, text) == "crisis_self_harm"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my das sleeping on the couch snoring like a tractor after his tea",
+        "ate a blue raspberry slush and now ma tongue n lips are bright blue lol",
+        "my lips went blue at the fitba the day it was absolutely baltic",
+        "nae point goin oot in this rain",
+        "how do ye tell the difference between someone sleepin it off and someone overdosin",
+        "ma pal odd on sat an got narcanned",
+        "im moving flat, cancelled my phone contract and cleared my room",
+        "gave my xbox to my nephew and cleaned my room, proud of myself",
+    ],
+    ids=str,
+)
+def test_snoring_sweets_cold_outings_and_moving_house_are_not_forced(
+    net: SafetyNet, text: str
+) -> None:
+    assert topic(net, text) is None
+
+
+def test_doubt_weighs_a_classifier_only_guess(net: SafetyNet) -> None:
+    def doubt(text: str, guessed: str) -> Doubt | None:
+        return net.doubt(net.normalise(text), guessed)
+
+    assert doubt("dying for a fag", "crisis_self_harm") is Doubt.HARMLESS  # an idiom
+    assert doubt("im not suicidal just tired", "crisis_self_harm") is Doubt.HARMLESS  # a denial
+    # No danger word: perhaps a plan said through an arrangement.
+    assert doubt("wont be around after this weekend", "crisis_self_harm") is Doubt.UNSURE
+    # The topic's own cancel in the only clause with danger words.
+    assert doubt("he overdosed last year", "emergency_overdose") is Doubt.UNSURE
+    # Another topic's cancel does not count: "last night" is a past overdose, not a goodbye.
+    assert doubt("last night on earth for me", "crisis_self_harm") is None
+    # A live clause beside a cancelled one.
+    assert doubt("he overdosed last year, now hes gone grey", "emergency_overdose") is None
+
+
+def test_the_danger_model_reads_a_message_without_its_idioms(net: SafetyNet) -> None:
+    clean = net.normalise("my phone is dying, take care all")
+    assert net.has_idiom(clean)
+    assert "dying" not in net.for_danger_model(clean)
+    assert net.for_danger_model(clean).endswith("take care all")
 
 
 def test_a_long_message_is_checked_quickly_and_fully(net: SafetyNet) -> None:

@@ -59,6 +59,20 @@ def test_a_confident_guess_gets_the_card_at_once() -> None:
     assert check_for(parse("emergency_overdose", 0.9), 0.9) is None  # "below" is strict
 
 
+def test_a_doubted_guess_is_a_check_however_confident() -> None:
+    """The rules or the danger model doubt it (blether.nlu.components): ask, never card."""
+    doubted = parse(
+        "crisis_self_harm",
+        0.99,
+        [("crisis_self_harm", 0.99), ("goodbye", 0.01)],
+        safety_doubted={"topic": "crisis_self_harm", "by": "danger model"},
+    )
+    check = check_for(doubted, 0.9)
+    assert check is not None and check.topic == "crisis_self_harm"
+    assert check_for(doubted, 0.0) is None  # the check turned off: the card, never nothing
+    assert check_for(doubted, 0.9, in_form=True) is None
+
+
 def test_a_rule_match_always_gets_the_card_at_once() -> None:
     forced = parse(
         "emergency_overdose",

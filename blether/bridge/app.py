@@ -32,6 +32,7 @@ from blether.bridge.outbox_sender import OutboxSender
 from blether.bridge.webhook import run_webhook
 from blether.clock import clock_for
 from blether.content import ContentLibrary
+from blether.danger import DangerModelSource
 from blether.db import make_engine, make_sessionmaker, upgrade
 from blether.doctor import run_checks
 from blether.erasure import tracker_sessionmaker
@@ -212,6 +213,8 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         handoff=handoff,
         checkins=checkins,
         alerts=desk,
+        danger_model=DangerModelSource(settings.danger_model_path),
+        danger_above=settings.danger_above,
     )
     desk.long_payloads = application.bot_data[handlers.BRIDGE_KEY].long_payloads
     private = filters.ChatType.PRIVATE

@@ -19,6 +19,7 @@ from blether.bridge.delivery import from_rasa, instructions_from, send_replies, 
 from blether.bridge.handoff import Handoff
 from blether.content import ContentError, ContentLibrary
 from blether.content.models import Worker, fill
+from blether.danger import DANGER_MODEL, DangerModelSource, ReadAlone
 from blether.erasure import erase_conversation
 from blether.flood import FloodGate
 from blether.pseudonym import pseudonym
@@ -46,13 +47,19 @@ class Bridge:
     checkins: Checkins
     alerts: AlertDesk
     long_payloads: dict[str, str] = field(default_factory=dict)
+    # The danger model (blether/danger.py) for where Rasa does not read the message; None: the
+    # rules alone.
+    danger_model: DangerModelSource | None = None
+    danger_above: float = 0.6
     # One turn at a time per person is kept by the update processor (bridge/ordering.py).
 
     _net: SafetyNetSource = field(init=False)
+    _alone: ReadAlone = field(init=False)
 
     def __post_init__(self) -> None:
         # The same rules and normaliser as inside Rasa: content/safety.yml and language.yml.
         self._net = SafetyNetSource(self.library)
+        self._alone = ReadAlone(self._net, self.danger_model, self.danger_above)
 
     def person(self, telegram_user_id: int) -> str:
         return pseudonym(self.pseudonym_key, telegram_user_id)
@@ -80,14 +87,22 @@ class Bridge:
             return CONTENT_UNAVAILABLE
 
     def offline_answer(self, text: str, instead: list[Reply] | None = None) -> list[Reply]:
-        """When Rasa cannot answer: the safety net still picks out an emergency or a crisis."""
-        match = self.safety_net().check(text)
+        """When Rasa cannot answer: the rules and the danger model still pick out an emergency
+        or a crisis."""
+        match = self.read_alone(text)
         if match is not None:
             return self.card(match.topic) + (instead or [])
         return instead or [Reply(self.say("unavailable"))]
 
     def safety_net(self) -> SafetyNet:
         return self._net.get()
+
+    def read_alone(self, text: str) -> SafetyMatch | None:
+        """Danger read without Rasa: the rules, then the danger model (blether/danger.py)."""
+        match = self._alone.read(text[:TELEGRAM_MAX_CHARS])
+        if match is not None and match.pattern == DANGER_MODEL:
+            logger.info("danger model read %s where no rule matched", match.topic)
+        return match
 
     def worker_at(self, chat_id: int) -> Worker | None:
         """The listed worker at this chat; None (and logged) if services.yml cannot be read."""
@@ -113,7 +128,8 @@ class Bridge:
             return None
 
     async def card_if_danger(self, bot: Bot, chat_id: int, text: str) -> bool:
-        """The card, at once, if the safety net reads danger in the text; whether it did."""
+        """The card, at once, if the rules or the danger model read danger (Rasa is not asked:
+        a flood held back, the words after a command); whether they did."""
         match, _ = await self._send_card_if_danger(bot, chat_id, text)
         return match is not None
 
@@ -121,9 +137,7 @@ class Bridge:
         self, bot: Bot, chat_id: int, text: str
     ) -> tuple[SafetyMatch | None, set[str]]:
         """What the safety net read in `text`, and the texts of the card sent for it."""
-        return await self._send_card(
-            bot, chat_id, self.safety_net().check(text[:TELEGRAM_MAX_CHARS])
-        )
+        return await self._send_card(bot, chat_id, self.read_alone(text))
 
     async def _send_card(
         self, bot: Bot, chat_id: int, match: SafetyMatch | None
@@ -164,8 +178,11 @@ class Bridge:
                 await self._button_in_handoff(bot, chat_id, referral, text[1:], sent_already)
                 return
             # During a handoff the worker answers (an emergency reaches them marked as one).
+            # Rasa does not read these words, so the danger model does, after the rules.
+            if match is None:
+                match, _ = await self._send_card(bot, chat_id, self.read_alone(text))
             try:
-                await self.handoff.relay_to_worker(bot, referral, text, self.safety_net())
+                await self.handoff.relay_to_worker(bot, referral, text, match)
             except TelegramError as error:
                 logger.warning("could not reach the worker (%s)", type(error).__name__)
             return

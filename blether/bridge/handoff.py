@@ -26,7 +26,7 @@ from blether.content import ContentLibrary
 from blether.content.models import Worker, fill
 from blether.handoff_flow import FEEDBACK, Answer, Flow
 from blether.referrals import Referral
-from blether.safety import SafetyNet
+from blether.safety import SafetyMatch
 from blether.sealing import unseal
 from blether.splitting import split_message
 from blether.workers import chat_of
@@ -205,14 +205,14 @@ class Handoff:
             await bot.send_message(chat_id, sent)
 
     async def relay_to_worker(
-        self, bot: Bot, referral: Referral, text: str, net: SafetyNet
+        self, bot: Bot, referral: Referral, text: str, match: SafetyMatch | None
     ) -> bool:
         """Copy (never forward) the person's text to the worker, an emergency or a crisis
-        marked as one (the person has had its card). True if it was an emergency."""
+        (`match`, as the bridge read it) marked as one (the person has had its card). True if
+        it was an emergency."""
         texts = self.library.referral()
         worker = self.workers().get(referral.worker_id or "")
         chat = chat_of(worker) if worker else None
-        match = net.check(text)
         emergency = match is not None and match.topic == "emergency_overdose"
         crisis = match is not None and match.topic == "crisis_self_harm"
         template = (

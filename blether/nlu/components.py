@@ -22,14 +22,18 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from blether.content import ContentLibrary
 from blether.content.derived import Derived
+from blether.danger import DANGER_MODEL, DangerModelSource, DangerReading
 from blether.lexicon import SubstanceLexicon
-from blether.safety import PRIORITY, SafetyNetSource
+from blether.safety import PRIORITY, Doubt, SafetyNet, SafetyNetSource
 from blether.settings import Settings
 
 SUBSTANCE_ENTITY = "substance"
 SAFETY_NET_KEY = "safety_net"
 # Set when the classifier's own safety guess gave way to the rules' reading of the message.
 SAFETY_GAVE_WAY_KEY = "safety_gave_way"
+# Set when the rules or the danger model doubt a reading without settling it: the person is
+# asked "is someone in danger right now?" (blether/safety_check.py reads this key).
+SAFETY_DOUBTED_KEY = "safety_doubted"
 
 
 def _library() -> ContentLibrary:
@@ -109,15 +113,26 @@ class SafetyNetClassifier(GraphComponent):
     """Forces the emergency or crisis intent when a safety rule matches.
 
     It runs last, after the fallback classifier, so nothing can undo its decision. A rule match
-    always stands. The other way round, when the classifier alone guessed a safety topic and
-    the rules read the message as harmless talk of danger (an idiom, a denial, a question about
-    signs, a past event), the guess gives way to the classifier's best other topic: the rules
-    know those forms better than a classifier trained on a few hundred examples.
+    always stands. Where no rule matched:
+    - the topic classifier's own safety guess gives way to its best other topic if the rules
+      read the message as harmless talk of danger (an idiom, a denial); if they only doubt it
+      (a past event, a hypothetical or a question in every clause with danger words, or no
+      danger word at all) it stands as a question to the person: plans are said indirectly;
+    - a message the topic classifier took as harmless is asked about when the danger model
+      (blether/danger.py) reads danger above BLETHER_DANGER_ABOVE.
     """
 
-    def __init__(self, library: ContentLibrary, fallback_threshold: float = 0.3) -> None:
+    def __init__(
+        self,
+        library: ContentLibrary,
+        fallback_threshold: float = 0.3,
+        danger: DangerModelSource | None = None,
+        danger_above: float = 1.0,
+    ) -> None:
         self._source = SafetyNetSource(library)
         self._fallback_threshold = fallback_threshold
+        self._danger = danger
+        self._danger_above = danger_above
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -133,7 +148,13 @@ class SafetyNetClassifier(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SafetyNetClassifier:
-        return cls(_library(), float(config.get("fallback_threshold", 0.3)))
+        settings = Settings.from_env()
+        return cls(
+            ContentLibrary(settings.content_dir),
+            float(config.get("fallback_threshold", 0.3)),
+            DangerModelSource(settings.danger_model_path),
+            settings.danger_above,
+        )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -148,17 +169,67 @@ class SafetyNetClassifier(GraphComponent):
         message.set(INTENT, intent, add_to_output=True)
         message.set(SAFETY_GAVE_WAY_KEY, {"topic": guessed.get("name")}, add_to_output=True)
 
+    def _read(self, net: SafetyNet, text: str) -> DangerReading | None:
+        model = self._danger.get() if self._danger is not None else None
+        return model.read(net.for_danger_model(text)) if model is not None else None
+
+    def _classifier_guess(self, message: Message, net: SafetyNet, text: str, topic: str) -> None:
+        """The topic classifier's own safety guess, weighed by the rules and the danger model.
+
+        Where the rules see nothing against it but the danger model does not agree, it is
+        asked about rather than carded; and an idiom that the danger model then reads as
+        harmless ("leaving the group now, take care all") explains it away.
+        """
+        doubt = net.doubt(text, topic)
+        if doubt is None:
+            reading = self._read(net, text)
+            if reading is not None and reading.probability < self._danger_above:
+                doubt = Doubt.HARMLESS if net.has_idiom(text) else Doubt.UNSURE
+        self._doubt(message, topic, doubt)
+
+    def _doubt(self, message: Message, topic: str, doubt: Doubt | None) -> None:
+        if doubt is Doubt.HARMLESS:
+            self._give_way(message, message.get(INTENT) or {})
+        elif doubt is Doubt.UNSURE:
+            # The guess stands, but as a question ("is someone in danger right now?"),
+            # never the card: blether.safety_check reads this key.
+            message.set(SAFETY_DOUBTED_KEY, {"topic": topic}, add_to_output=True)
+
+    def _danger_model_guess(self, message: Message, net: SafetyNet, text: str) -> None:
+        """The danger model's reading of a message the topic classifier took as harmless.
+
+        Above the threshold, the message is asked about ("is someone in danger right now?"),
+        never given the card on this alone; No answers the topic classifier's own reading.
+        """
+        reading = self._read(net, text)
+        if reading is None or reading.probability < self._danger_above:
+            return
+        if net.doubt(text, reading.topic) is Doubt.HARMLESS:
+            return  # an idiom or a denial: the rules know these better
+        guessed = {"name": reading.topic, "confidence": round(reading.probability, 4)}
+        ranking = [guessed] + [
+            r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != reading.topic
+        ]
+        message.set(INTENT, guessed, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        message.set(
+            SAFETY_DOUBTED_KEY, {"topic": reading.topic, "by": DANGER_MODEL}, add_to_output=True
+        )
+
     def process(self, messages: list[Message]) -> list[Message]:
         net = self._source.get()
         for message in messages:
             text = message.get(TEXT)
+            if not isinstance(text, str) or text.startswith(INTENT_PREFIX):
+                continue  # a button's payload: Rasa reads its intent from the text itself
             # The tokenizer has normalised TEXT already: the normaliser runs once per message.
-            match = net.check_normalised(text) if isinstance(text, str) else None
+            match = net.check_normalised(text)
             if match is None:
-                guessed = message.get(INTENT) or {}
-                topic = guessed.get("name")
-                if topic in PRIORITY and isinstance(text, str) and net.explains_away(text):
-                    self._give_way(message, guessed)
+                topic = (message.get(INTENT) or {}).get("name")
+                if topic in PRIORITY:
+                    self._classifier_guess(message, net, text, topic)
+                else:
+                    self._danger_model_guess(message, net, text)
                 continue
             forced = {"name": match.topic, "confidence": 1.0}
             ranking = [forced] + [
