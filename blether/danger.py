@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,14 +130,7 @@ def train_from(
     examples = training_examples(data_dir)
     model = DangerModel.train([normalise(t) for t, _ in examples], [label for _, label in examples])
     model.save(out)
-    return model, _counts(label for _, label in examples)
-
-
-def _counts(labels: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
-    return counts
+    return model, dict(Counter(label for _, label in examples))
 
 
 class DangerModelSource:

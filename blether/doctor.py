@@ -65,6 +65,21 @@ def content_finding(settings: Settings) -> Finding:
     return Finding("content", True, f"{settings.content_dir} is valid")
 
 
+def danger_model_finding(settings: Settings) -> Finding:
+    from blether.danger import DangerModel
+
+    path = settings.danger_model_path
+    if not path.exists():
+        return Finding(
+            "danger model", False, f"none at {path}: run `blether danger train` (the rules alone)"
+        )
+    try:
+        DangerModel.load(path)
+    except Exception as error:  # any unreadable file: say what to do, never crash the doctor
+        return Finding("danger model", False, f"{error}: run `blether danger train`")
+    return Finding("danger model", True, f"{path} loads")
+
+
 def app_database_finding(settings: Settings) -> Finding:
     try:
         engine = make_engine(settings.database_url)
@@ -151,6 +166,7 @@ async def run_checks(settings: Settings, http: httpx.AsyncClient | None = None) 
             lambda: [
                 settings_finding(settings),
                 content_finding(settings),
+                danger_model_finding(settings),
                 app_database_finding(settings),
                 tracker_database_finding(settings),
             ]

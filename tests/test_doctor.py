@@ -52,9 +52,12 @@ def stand_in() -> Iterator[str]:
     httpd.shutdown()
 
 
-def settings(tmp_path: Path, content_dir: Path, base: str) -> Settings:
+def settings(
+    tmp_path: Path, content_dir: Path, base: str, danger_model: Path | None = None
+) -> Settings:
     return replace(
         Settings.from_env({}),
+        danger_model_path=danger_model or tmp_path / "no-danger-model.joblib",
         content_dir=content_dir,
         database_url=f"sqlite:///{tmp_path}/app.db",
         tracker_url=f"sqlite:///{tmp_path}/tracker.db",
@@ -66,14 +69,15 @@ def settings(tmp_path: Path, content_dir: Path, base: str) -> Settings:
 
 
 async def test_all_well_is_one_ok_line_each(
-    tmp_path: Path, content_dir: Path, stand_in: str
+    tmp_path: Path, content_dir: Path, stand_in: str, small_danger_model: Path
 ) -> None:
-    chosen = settings(tmp_path, content_dir, stand_in)
+    chosen = settings(tmp_path, content_dir, stand_in, small_danger_model)
     upgrade(chosen.database_url)
     findings = await run_checks(chosen)
     assert [f.name for f in findings] == [
         "settings",
         "content",
+        "danger model",
         "app database",
         "tracker database",
         "Rasa",
@@ -94,6 +98,7 @@ async def test_each_problem_is_named_with_what_to_do(
     lines = {f.name: f for f in await run_checks(chosen)}
     assert "does not look like a bot token" in lines["settings"].detail
     assert "run `blether content check`" in lines["content"].detail
+    assert "run `blether danger train`" in lines["danger model"].detail
     assert "run `blether db upgrade`" in lines["app database"].detail
     assert lines["Rasa"].detail.startswith("not reachable at http://127.0.0.1:9")
     assert not lines["action server"].ok

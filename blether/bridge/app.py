@@ -203,6 +203,9 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         .post_shutdown(close_client)
         .build()
     )
+    # Loaded now, not by the first person whose message Rasa cannot read (logged if missing).
+    danger_model = DangerModelSource(settings.danger_model_path)
+    danger_model.get()
     application.bot_data[handlers.BRIDGE_KEY] = Bridge(
         rasa=RasaClient(client, settings.rasa_replicas),
         library=library,
@@ -213,7 +216,7 @@ def build_application(settings: Settings, http: httpx.AsyncClient | None = None)
         handoff=handoff,
         checkins=checkins,
         alerts=desk,
-        danger_model=DangerModelSource(settings.danger_model_path),
+        danger_model=danger_model,
         danger_above=settings.danger_above,
     )
     desk.long_payloads = application.bot_data[handlers.BRIDGE_KEY].long_payloads

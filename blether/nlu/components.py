@@ -149,10 +149,12 @@ class SafetyNetClassifier(GraphComponent):
         execution_context: ExecutionContext,
     ) -> SafetyNetClassifier:
         settings = Settings.from_env()
+        danger = DangerModelSource(settings.danger_model_path)
+        danger.get()  # loaded with the model, not on the first message (logged if missing)
         return cls(
             ContentLibrary(settings.content_dir),
             float(config.get("fallback_threshold", 0.3)),
-            DangerModelSource(settings.danger_model_path),
+            danger,
             settings.danger_above,
         )
 
