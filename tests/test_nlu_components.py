@@ -236,6 +236,15 @@ def test_the_danger_model_stays_quiet_below_its_threshold_and_on_a_denial(
     assert denied.get(INTENT)["name"] == "safer_use"
 
 
+def test_an_unsure_guess_the_danger_model_all_but_rules_out_gives_way(
+    library: ContentLibrary, small_danger_model: Path
+) -> None:
+    message = _ranked("what are blues", [("emergency_overdose", 0.6), ("benzo_basics", 0.35)])
+    [message] = _with_danger_model(library, small_danger_model).process([message])
+    assert message.get(INTENT)["name"] == "benzo_basics"
+    assert message.get(SAFETY_DOUBTED_KEY) is None
+
+
 def test_a_classifier_guess_the_danger_model_does_not_share_is_asked_about(
     library: ContentLibrary, small_danger_model: Path
 ) -> None:

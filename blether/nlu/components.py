@@ -31,6 +31,10 @@ SUBSTANCE_ENTITY = "substance"
 SAFETY_NET_KEY = "safety_net"
 # Set when the classifier's own safety guess gave way to the rules' reading of the message.
 SAFETY_GAVE_WAY_KEY = "safety_gave_way"
+# Below this the danger model all but rules danger out: a topic classifier's safety guess that
+# was unsure anyway (below BLETHER_SAFETY_CHECK_BELOW) then gives way. On the repo's files and
+# three new sets (369 danger messages) no caught message fell below 0.4; 0.2 leaves room.
+QUIET_BELOW = 0.2
 # Set when the rules or the danger model doubt a reading without settling it: the person is
 # asked "is someone in danger right now?" (blether/safety_check.py reads this key).
 SAFETY_DOUBTED_KEY = "safety_doubted"
@@ -128,8 +132,10 @@ class SafetyNetClassifier(GraphComponent):
         fallback_threshold: float = 0.3,
         danger: DangerModelSource | None = None,
         danger_above: float = 1.0,
+        check_below: float = 0.9,
     ) -> None:
         self._source = SafetyNetSource(library)
+        self._check_below = check_below
         self._fallback_threshold = fallback_threshold
         self._danger = danger
         self._danger_above = danger_above
@@ -156,6 +162,7 @@ class SafetyNetClassifier(GraphComponent):
             float(config.get("fallback_threshold", 0.3)),
             danger,
             settings.danger_above,
+            settings.safety_check_below,
         )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -179,14 +186,18 @@ class SafetyNetClassifier(GraphComponent):
         """The topic classifier's own safety guess, weighed by the rules and the danger model.
 
         Where the rules see nothing against it but the danger model does not agree, it is
-        asked about rather than carded; and an idiom that the danger model then reads as
-        harmless ("leaving the group now, take care all") explains it away.
+        asked about rather than carded; it gives way when an idiom explains it ("leaving the
+        group now, take care all") or when the danger model all but rules danger out and the
+        guess was unsure anyway ("im still sleepy now at 11, is that normal").
         """
         doubt = net.doubt(text, topic)
-        if doubt is None:
+        if doubt is not Doubt.HARMLESS:
             reading = self._read(net, text)
             if reading is not None and reading.probability < self._danger_above:
-                doubt = Doubt.HARMLESS if net.has_idiom(text) else Doubt.UNSURE
+                confidence = float((message.get(INTENT) or {}).get("confidence") or 0.0)
+                unsure = reading.probability < QUIET_BELOW and confidence < self._check_below
+                harmless = net.has_idiom(text) or unsure
+                doubt = Doubt.HARMLESS if harmless else Doubt.UNSURE
         self._doubt(message, topic, doubt)
 
     def _doubt(self, message: Message, topic: str, doubt: Doubt | None) -> None:
