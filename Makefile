@@ -9,8 +9,9 @@ MODEL   := models/blether.tar.gz
 # The danger model (blether/danger.py): trained on the same examples, read by Rasa and the bridge.
 DANGER  := models/danger.joblib
 MODELS  := $(MODEL) $(DANGER)
+# language.yml too: the tokenizer normalises the examples before the featurisers count them.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
-                   $(wildcard blether/nlu/*.py)
+                   $(wildcard blether/nlu/*.py) content/language.yml
 
 export BLETHER_TRACKER_URL ?= sqlite:///var/tracker.db
 export BLETHER_ACTION_PORT ?= 5055
@@ -54,7 +55,7 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 	  --out models --fixed-model-name blether --quiet
 	@touch $(MODEL)
 
-$(DANGER): $(STAMP) $(TRAINING_INPUTS) content/language.yml
+$(DANGER): $(STAMP) $(TRAINING_INPUTS)
 	@mkdir -p models
 	$(BIN)/blether danger train --data data/nlu --out $(DANGER)
 
