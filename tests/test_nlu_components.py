@@ -173,10 +173,7 @@ def test_a_classifier_only_safety_guess_gives_way_to_the_rules_reading(
     ("text", "topic"),
     [
         # No danger word at all: perhaps a plan said through an arrangement.
-        (
-            "wont be around after this weekend so dont worry about my appointment",
-            "crisis_self_harm",
-        ),
+        ("tell my key worker thanks", "crisis_self_harm"),
         ("goodbye", "crisis_self_harm"),
         # The topic's own cancel (a past event) in every clause with danger words.
         ("i overdosed last year and ended up in hospital", "emergency_overdose"),
