@@ -78,3 +78,54 @@ def test_eval_fails_when_a_safety_message_is_missed(model_path: Path, tmp_path: 
     result = blether("eval", str(data), "--model", str(model_path), env=dict(os.environ))
     assert result.returncode == 1
     assert "safety recall emergency_overdose: 0.0%" in result.stdout
+
+
+def test_danger_train_writes_a_model_and_says_what_it_learnt_from(tmp_path: Path) -> None:
+    from tests.conftest import SMALL_DANGER_DATA
+
+    (tmp_path / "nlu").mkdir()
+    (tmp_path / "nlu" / "small.yml").write_text(SMALL_DANGER_DATA, encoding="utf-8")
+    out = tmp_path / "models" / "danger.joblib"
+    result = blether(
+        "danger",
+        "train",
+        "--data",
+        str(tmp_path / "nlu"),
+        "--out",
+        str(out),
+        env=dict(os.environ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.exists()
+    assert "crisis_self_harm 5, emergency_overdose 5, other 9" in result.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = blether(
+        "danger", "train", "--data", str(empty), "--out", str(out), env=dict(os.environ)
+    )
+    assert refused.returncode == 1 and "both safety topics" in refused.stderr
+
+
+@pytest.mark.model
+def test_safety_eval_reads_three_ways(model_path: Path, tmp_path: Path) -> None:
+    data = tmp_path / "safety.yml"
+    data.write_text(
+        'version: "3.1"\nnlu:\n  - intent: crisis_self_harm\n    examples: |\n'
+        "      - i want to die\n  - intent: out_of_scope\n    examples: |\n"
+        "      - dying for a fag\n"
+    )
+    result = blether(
+        "eval", "--safety", str(data), "--model", str(model_path), env=dict(os.environ)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for reader in ("whole model", "bridge alone", "rules alone"):
+        assert reader in result.stdout
+    missing = blether(
+        "eval",
+        "--safety",
+        str(data),
+        "--model",
+        str(model_path),
+        env={**os.environ, "BLETHER_DANGER_MODEL": str(tmp_path / "none.joblib")},
+    )
+    assert missing.returncode == 2 and "no danger model" in missing.stderr
