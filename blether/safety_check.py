@@ -7,8 +7,9 @@ classifier guessed; No gives the answer to what the message seemed to ask instea
 non-safety topic of the same message's intent ranking, or, with no usable guess, a kind line and
 the topic menu.
 
-A guess the rules doubt (`safety_doubted`: a past event, a hypothetical or a question in every
-clause with danger words, or no danger word at all) is checked however confident the classifier.
+A reading the rules or the danger model doubt (`safety_doubted`: a past event, a hypothetical or
+a question in every clause with danger words, no danger word at all, or the danger model alone
+reading danger) is checked however confident the classifier.
 A rule match, a button payload ("/emergency_overdose", confidence 1.0 or not), an undoubted
 confident classifier, and a message in the middle of a form always get the full card at once.
 
@@ -33,8 +34,8 @@ DEFAULT_CHECK_BELOW = 0.9
 # A second guess below this is noise, not a reading of the message: the menu is kinder.
 MIN_SECOND_GUESS = 0.05
 SAFETY_NET_KEY = "safety_net"  # set by blether.nlu.components.SafetyNetClassifier
-# Set there too when the rules doubt a classifier-only guess (a past event, a hypothetical, no
-# danger word): however confident the classifier, the person is asked first.
+# Set there too when the rules or the danger model doubt a reading (a past event, a
+# hypothetical, no danger word; the danger model's own reading): the person is asked first.
 SAFETY_DOUBTED_KEY = "safety_doubted"
 PAYLOAD_PREFIX = "/"  # Rasa reads "/intent" as that intent, with confidence 1.0
 # Topics that may answer a "No": anything with an answer of its own except the safety topics and

@@ -25,19 +25,16 @@ from blether.content.derived import Derived
 from blether.danger import DANGER_MODEL, DangerModelSource, DangerReading
 from blether.lexicon import SubstanceLexicon
 from blether.safety import PRIORITY, Doubt, SafetyNet, SafetyNetSource
+from blether.safety_check import SAFETY_DOUBTED_KEY, SAFETY_NET_KEY
 from blether.settings import Settings
 
 SUBSTANCE_ENTITY = "substance"
-SAFETY_NET_KEY = "safety_net"
 # Set when the classifier's own safety guess gave way to the rules' reading of the message.
 SAFETY_GAVE_WAY_KEY = "safety_gave_way"
 # Below this the danger model all but rules danger out: a topic classifier's safety guess that
 # was unsure anyway (below BLETHER_SAFETY_CHECK_BELOW) then gives way. On the repo's files and
 # three new sets (369 danger messages) no caught message fell below 0.4; 0.2 leaves room.
 QUIET_BELOW = 0.2
-# Set when the rules or the danger model doubt a reading without settling it: the person is
-# asked "is someone in danger right now?" (blether/safety_check.py reads this key).
-SAFETY_DOUBTED_KEY = "safety_doubted"
 
 
 def _library() -> ContentLibrary:
