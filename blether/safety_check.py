@@ -103,15 +103,19 @@ def second_guess(ranking: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def check_answer(library: ContentLibrary, check: Check) -> Answer:
-    """One line with 999 and the question. Yes asks for the card itself: a late tap still works."""
+    """One line with 999 and the question (for a crisis, worded for the person themselves and
+    with Samaritans). Yes asks for the card itself: a late tap still works."""
     texts = library.bridge()
+    crisis = check.topic == "crisis_self_harm"
+    question = texts.danger_check_crisis if crisis else texts.danger_check
     buttons = (
-        Button(texts.danger_check_yes, f"{PAYLOAD_PREFIX}{check.topic}"),
+        Button(
+            texts.danger_check_crisis_yes if crisis else texts.danger_check_yes,
+            f"{PAYLOAD_PREFIX}{check.topic}",
+        ),
         Button(texts.danger_check_no, f"{PAYLOAD_PREFIX}deny"),
     )
-    return Answer(
-        "safety_check", [Reply(texts.danger_check, buttons)], [library.version("bridge.yml")]
-    )
+    return Answer("safety_check", [Reply(question, buttons)], [library.version("bridge.yml")])
 
 
 def no_guess_answer(library: ContentLibrary) -> Answer:

@@ -161,7 +161,13 @@ def test_the_check_is_one_line_with_999_and_yes_no_buttons(library: ContentLibra
         (texts.danger_check_no, "/deny"),
     ]
     crisis = check_answer(library, Check("crisis_self_harm")).replies[0]
-    assert crisis.buttons[0].payload == "/crisis_self_harm"
+    # Worded for someone who may mean themselves, with the helplines in the one line.
+    assert crisis.text == texts.danger_check_crisis
+    assert "999" in crisis.text and "116 123" in crisis.text
+    assert [(b.title, b.payload) for b in crisis.buttons] == [
+        (texts.danger_check_crisis_yes, "/crisis_self_harm"),
+        (texts.danger_check_no, "/deny"),
+    ]
     assert answer.served_from == [library.version("bridge.yml")]
 
 
@@ -197,6 +203,12 @@ def test_editors_own_the_words_and_999_cannot_be_lost(content_dir: Path) -> None
     rewrite(content_dir / "bridge.yml", "call 999 now. ", "")
     problems = ContentLibrary(content_dir).check()
     assert any(p.field == "danger_check" and "999" in p.message for p in problems)
+
+
+def test_the_crisis_check_cannot_lose_samaritans(content_dir: Path) -> None:
+    rewrite(content_dir / "bridge.yml", "Samaritans free on 116 123", "Samaritans")
+    problems = ContentLibrary(content_dir).check()
+    assert any(p.field == "danger_check_crisis" and "116 123" in p.message for p in problems)
 
 
 def test_a_bare_yes_or_no_in_yaml_is_caught(content_dir: Path) -> None:

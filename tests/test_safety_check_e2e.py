@@ -65,7 +65,9 @@ def ask(stack: Stack, library: ContentLibrary, user: int, text: str) -> Sent:
     """Send `text`; it must get the danger check, and nothing else."""
     stack.fake.send_text(user, text)
     reply = stack.fake.wait_for(user, 1)[0]
-    assert reply.params["text"] == to_html(library.bridge().danger_check), (
+    texts = library.bridge()
+    checks = (to_html(texts.danger_check), to_html(texts.danger_check_crisis))
+    assert reply.params["text"] in checks, (
         f"{text!r} no longer gets the danger check (a floor safety rule matches it, or the model "
         f"no longer reads it as a safety topic): got {reply.params['text'][:80]!r}"
     )

@@ -348,6 +348,10 @@ class BridgeFile(Strict):
     danger_check: str = Field(..., max_length=200)
     danger_check_yes: str = Field(..., max_length=30)
     danger_check_no: str = Field(..., max_length=30)
+    # The same question when the guess is a crisis: worded for someone who may mean themselves,
+    # with the helplines in it, since some will read no further.
+    danger_check_crisis: str = Field(..., max_length=300)
+    danger_check_crisis_yes: str = Field(..., max_length=30)
     # After "No", when Blether cannot tell what else the message was about; the menu follows.
     danger_check_no_guess: str
 
@@ -357,7 +361,7 @@ class BridgeFile(Strict):
             raise ValueError("must contain {count}, the number of items deleted")
         return text
 
-    @validator("danger_check_yes", "danger_check_no", pre=True)
+    @validator("danger_check_yes", "danger_check_no", "danger_check_crisis_yes", pre=True)
     def _quoted(cls, text: object) -> object:  # noqa: N805
         if isinstance(text, bool):
             raise ValueError("put the words in quotes (YAML reads a bare Yes or No as true/false)")
@@ -367,6 +371,15 @@ class BridgeFile(Strict):
     def _emergency_number(cls, text: str) -> str:  # noqa: N805
         if "999" not in text:
             raise ValueError("must contain 999: the check is the only line some people read")
+        return text
+
+    @validator("danger_check_crisis")
+    def _crisis_numbers(cls, text: str) -> str:  # noqa: N805
+        missing = [n for n in ("999", "116 123") if n not in text]
+        if missing:
+            raise ValueError(
+                f"must contain {' and '.join(missing)}: the check is the only line some people read"
+            )
         return text
 
 
