@@ -9,6 +9,6 @@ COPY . .
 RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
     && rasa train --config config.yml --domain domain.yml --data data --out models \
        --fixed-model-name blether --quiet \
-    && blether danger train --data data/nlu --out models/danger.joblib
+    && blether danger train --data data/nlu danger_data --out models/danger.joblib
 RUN useradd --create-home blether && chown -R blether /app
 USER blether

@@ -55,9 +55,9 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 	  --out models --fixed-model-name blether --quiet
 	@touch $(MODEL)
 
-$(DANGER): $(STAMP) $(TRAINING_INPUTS)
+$(DANGER): $(STAMP) $(TRAINING_INPUTS) $(wildcard danger_data/*.yml)
 	@mkdir -p models
-	$(BIN)/blether danger train --data data/nlu --out $(DANGER)
+	$(BIN)/blether danger train --data data/nlu danger_data --out $(DANGER)
 
 model: $(MODELS)
 

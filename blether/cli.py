@@ -174,7 +174,7 @@ def cmd_danger_train(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out) if args.out else settings.danger_model_path
     normalise = SafetyNetSource(ContentLibrary(settings.content_dir)).normaliser()
     try:
-        _, counts = train_from(Path(args.data), normalise, out)
+        _, counts = train_from([Path(d) for d in args.data], normalise, out)
     except (OSError, ValueError) as error:
         print(f"blether danger train: {error}", file=sys.stderr)
         return 1
@@ -335,7 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
     train = danger.add_parser(
         "train", help="train the danger model on Rasa's NLU examples (make model runs it)"
     )
-    train.add_argument("--data", default="data/nlu", help="Rasa NLU files (default: data/nlu)")
+    train.add_argument(
+        "--data",
+        nargs="+",
+        default=["data/nlu", "danger_data"],
+        help="folders of Rasa NLU files (default: data/nlu danger_data)",
+    )
     train.add_argument("--out", help="where to save it (default: BLETHER_DANGER_MODEL)")
     train.set_defaults(run=cmd_danger_train)
 

@@ -2,7 +2,8 @@
 
 The topic classifier inside Rasa spreads its belief over forty topics and is tuned for the
 right topic; this one is trained on the same examples (data/nlu, every safety topic against
-everything else, classes weighted equally) for one job: noticing danger said in ways no rule
+everything else, classes weighted equally), plus its own (danger_data: everyday look-alikes of
+indirect plans, which would blur Rasa's topics), for one job: noticing danger said in ways no rule
 foresaw ("gave ma jacket tae the boys, wullnae need it where im goin"). It reads the
 normaliser's output, over character and word n-grams (scikit-learn, already installed with
 Rasa), trains in seconds and needs no TensorFlow, so the Telegram bridge can use it when Rasa
@@ -124,10 +125,11 @@ class DangerModel:
 
 
 def train_from(
-    data_dir: Path, normalise: Callable[[str], str], out: Path
+    data_dirs: list[Path], normalise: Callable[[str], str], out: Path
 ) -> tuple[DangerModel, dict[str, int]]:
-    """Train on data/nlu, normalised as every message is before it is read, and save it."""
-    examples = training_examples(data_dir)
+    """Train on Rasa's NLU files (data/nlu) and the danger model's own (danger_data),
+    normalised as every message is before it is read, and save it."""
+    examples = [e for folder in data_dirs for e in training_examples(folder)]
     model = DangerModel.train([normalise(t) for t, _ in examples], [label for _, label in examples])
     model.save(out)
     return model, dict(Counter(label for _, label in examples))

@@ -121,10 +121,17 @@ class SafetyNet:
         return None
 
     def _without_idioms(self, clean: str) -> str:
-        for idiom in self._idioms:
-            # Blanked to the same length, so every other position in the text stays put.
-            clean = idiom.regex.sub(lambda m: "~" * len(m.group()), clean)
-        return clean
+        # Every idiom reads the message as written, so that one idiom's blanking cannot hide
+        # words another needs ("my phones dead and i cant wake it": the dying-phone idiom and
+        # the phone-that-will-not-wake one); then all their spans are blanked, to the same
+        # length, so every other position in the text stays put.
+        spans = [m.span() for idiom in self._idioms for m in idiom.regex.finditer(clean)]
+        if not spans:
+            return clean
+        chars = list(clean)
+        for start, end in spans:
+            chars[start:end] = "~" * (end - start)
+        return "".join(chars)
 
     def has_idiom(self, clean: str) -> bool:
         return any(idiom.regex.search(clean) for idiom in self._idioms)

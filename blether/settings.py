@@ -46,7 +46,7 @@ class Settings:
     # question ("is someone in danger right now?"), in the bridge alone (Rasa down, a worker
     # chatting) the card.
     danger_model_path: Path = PROJECT_ROOT / "models" / "danger.joblib"
-    danger_above: float = 0.5
+    danger_above: float = 0.55
     # Where Rasa's action server is, for `blether doctor`; default: this machine's action port.
     action_server: str = ""
     # Check-ins (blether/checkin_flow.py): the wait after "Are you OK?" before the louder
@@ -104,7 +104,7 @@ class Settings:
             danger_model_path=Path(
                 env.get("BLETHER_DANGER_MODEL") or PROJECT_ROOT / "models" / "danger.joblib"
             ),
-            danger_above=number("BLETHER_DANGER_ABOVE", 0.5),
+            danger_above=number("BLETHER_DANGER_ABOVE", 0.55),
             action_server=env.get("BLETHER_ACTION_SERVER_URL") or "",
             checkin_grace=number("BLETHER_CHECKIN_GRACE", 120.0),
             checkin_ack_timeout=number("BLETHER_CHECKIN_ACK_TIMEOUT", 300.0),

@@ -106,7 +106,7 @@ def small_danger_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "nlu").mkdir()
     (folder / "nlu" / "small.yml").write_text(SMALL_DANGER_DATA, encoding="utf-8")
     out = folder / "danger.joblib"
-    train_from(folder / "nlu", Normaliser(floor_language()), out)
+    train_from([folder / "nlu"], Normaliser(floor_language()), out)
     return out
 
 

@@ -50,7 +50,7 @@ class Bridge:
     # The danger model (blether/danger.py) for where Rasa does not read the message; None: the
     # rules alone.
     danger_model: DangerModelSource | None = None
-    danger_above: float = 0.5
+    danger_above: float = 0.55
     # One turn at a time per person is kept by the update processor (bridge/ordering.py).
 
     _net: SafetyNetSource = field(init=False)
