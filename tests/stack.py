@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import sqlite3
@@ -26,6 +27,34 @@ from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-token_abcdefghijklmnopqrstuv"
 KEY = "test-pseudonym-key"
+
+
+def referral_for_worker(
+    database: str, person: int, worker: str, now: dt.datetime, accepted: bool = False
+) -> int:
+    """A referral as the referral form leaves it, waiting for `worker` (or already accepted)."""
+    from blether import referrals
+    from blether.db import make_engine, make_sessionmaker
+    from blether.sealing import seal
+
+    engine = make_engine(database)
+    with make_sessionmaker(engine).begin() as session:
+        made = referrals.create(
+            session,
+            person=pseudonym(KEY.encode(), person),
+            contact=seal(KEY.encode(), person),
+            area="Glasgow",
+            urgency="today",
+            topic="request_human",
+            help_text="coming off blues",
+            now=now,
+        )
+        referrals.change(session, made, referrals.NEW, now, worker_id=worker)
+        if accepted:
+            referrals.change(session, made, referrals.OFFERED, now, worker_id=worker)
+            referrals.change(session, made, referrals.ACCEPTED, now, worker_id=worker)
+    engine.dispose()
+    return made
 
 
 def card_pieces(topic: str) -> int:

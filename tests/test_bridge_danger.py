@@ -16,13 +16,9 @@ from typing import Any
 
 import pytest
 
-from blether import referrals
-from blether.db import make_engine, make_sessionmaker
-from blether.pseudonym import pseudonym
-from blether.sealing import seal
 from tests.conftest import ROOT, clean_app_database
 from tests.fake_telegram import Chat, FakeTelegram
-from tests.stack import KEY, TOKEN, bridge_only_env, polling_bridge, stop
+from tests.stack import TOKEN, bridge_only_env, polling_bridge, referral_for_worker, stop
 
 pytestmark = pytest.mark.integration
 SAM = 779100001  # the example worker's chat
@@ -66,23 +62,7 @@ def bridge(tmp_path_factory: pytest.TempPathFactory, small_danger_model: Path) -
 
 def _in_a_chat_with_sam(database: str, person: int) -> int:
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    engine = make_engine(database)
-    with make_sessionmaker(engine).begin() as session:
-        made = referrals.create(
-            session,
-            person=pseudonym(KEY.encode(), person),
-            contact=seal(KEY.encode(), person),
-            area="Glasgow",
-            urgency="today",
-            topic="request_human",
-            help_text="coming off blues",
-            now=now,
-        )
-        referrals.change(session, made, referrals.NEW, now, worker_id="example-sam")
-        referrals.change(session, made, referrals.OFFERED, now, worker_id="example-sam")
-        referrals.change(session, made, referrals.ACCEPTED, now, worker_id="example-sam")
-    engine.dispose()
-    return made
+    return referral_for_worker(database, person, "example-sam", now, accepted=True)
 
 
 def test_with_rasa_down_the_danger_model_still_gets_the_crisis_card(bridge: Bridge) -> None:

@@ -22,11 +22,9 @@ import pytest
 from blether import referrals
 from blether.clock import OffsetFileClock
 from blether.db import make_engine, make_sessionmaker
-from blether.pseudonym import pseudonym
-from blether.sealing import seal
 from tests.conftest import ROOT, clean_app_database
 from tests.fake_telegram import Chat, FakeTelegram, Sent, button
-from tests.stack import KEY, TOKEN, bridge_only_env, polling_bridge, stop
+from tests.stack import TOKEN, bridge_only_env, polling_bridge, referral_for_worker, stop
 
 pytestmark = pytest.mark.integration
 SAM, JO, ALI = 779000001, 779000002, 779000003
@@ -67,21 +65,7 @@ class Shift:
     def refer(self, person: int, worker: str = "example-sam") -> int:
         """A referral as the referral form leaves it, for `worker`."""
         now = OffsetFileClock(self.clock_file).now()
-        engine = make_engine(self.database)
-        with make_sessionmaker(engine).begin() as session:
-            made = referrals.create(
-                session,
-                person=pseudonym(KEY.encode(), person),
-                contact=seal(KEY.encode(), person),
-                area="Glasgow",
-                urgency="today",
-                topic="request_human",
-                help_text="coming off blues",
-                now=now,
-            )
-            referrals.change(session, made, referrals.NEW, now, worker_id=worker)
-        engine.dispose()
-        return made
+        return referral_for_worker(self.database, person, worker, now)
 
     def referral(self, referral_id: int) -> referrals.Referral:
         engine = make_engine(self.database)
