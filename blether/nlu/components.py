@@ -33,8 +33,10 @@ SUBSTANCE_ENTITY = "substance"
 SAFETY_GAVE_WAY_KEY = "safety_gave_way"
 # Below this the danger model all but rules danger out: a topic classifier's safety guess that
 # was unsure anyway (below BLETHER_SAFETY_CHECK_BELOW) then gives way. On the repo's files and
-# three new sets (369 danger messages) no caught message fell below 0.4; 0.2 leaves room.
-QUIET_BELOW = 0.2
+# five new sets (about 460 danger messages) no message the topic classifier caught fell below
+# 0.4 with the danger model; 0.3 gives way on a few look-alikes ("going to bed, might not be
+# on till the afternoon") and leaves room.
+QUIET_BELOW = 0.3
 
 
 def _library() -> ContentLibrary:
