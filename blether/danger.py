@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from blether.safety import Doubt, SafetyMatch, SafetyNetSource
+from blether.safety import Doubt, SafetyMatch, SafetyNet, SafetyNetSource
 from blether.topics import SAFETY
 
 logger = logging.getLogger(__name__)
@@ -184,10 +184,17 @@ class ReadAlone:
     def read(self, text: str) -> SafetyMatch | None:
         net = self._net.get()
         clean = net.normalise(text)
-        match = net.check_normalised(clean)
+        return net.check_normalised(clean) or self._beyond_rules(net, clean)
+
+    def beyond_rules(self, text: str) -> SafetyMatch | None:
+        """The danger model's reading of a message the rules have read already and passed."""
+        net = self._net.get()
+        return self._beyond_rules(net, net.normalise(text))
+
+    def _beyond_rules(self, net: SafetyNet, clean: str) -> SafetyMatch | None:
         model = self._model.get() if self._model is not None else None
-        if match is not None or model is None:
-            return match
+        if model is None:
+            return None
         reading = model.read(net.for_danger_model(clean))
         if reading.probability < self._above:
             return None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from blether.content import ContentLibrary
 from blether.db import downgrade, make_engine, make_sessionmaker, upgrade
@@ -108,6 +109,31 @@ def small_danger_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = folder / "danger.joblib"
     train_from([folder / "nlu"], Normaliser(floor_language()), out)
     return out
+
+
+def waiting_referral(
+    session: Session,
+    person: str,
+    contact: str,
+    worker: str,
+    now: dt.datetime,
+    help_text: str | None = "coming off blues",
+) -> int:
+    """A referral as the referral form leaves it: made, and waiting for `worker`."""
+    from blether import referrals
+
+    made = referrals.create(
+        session,
+        person=person,
+        contact=contact,
+        area="Glasgow",
+        urgency="today",
+        topic="request_human",
+        help_text=help_text,
+        now=now,
+    )
+    referrals.change(session, made, referrals.NEW, now, worker_id=worker)
+    return made
 
 
 def rewrite(path: Path, old: str, new: str) -> None:

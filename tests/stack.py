@@ -36,20 +36,12 @@ def referral_for_worker(
     from blether import referrals
     from blether.db import make_engine, make_sessionmaker
     from blether.sealing import seal
+    from tests.conftest import waiting_referral
 
     engine = make_engine(database)
     with make_sessionmaker(engine).begin() as session:
-        made = referrals.create(
-            session,
-            person=pseudonym(KEY.encode(), person),
-            contact=seal(KEY.encode(), person),
-            area="Glasgow",
-            urgency="today",
-            topic="request_human",
-            help_text="coming off blues",
-            now=now,
-        )
-        referrals.change(session, made, referrals.NEW, now, worker_id=worker)
+        key = KEY.encode()
+        made = waiting_referral(session, pseudonym(key, person), seal(key, person), worker, now)
         if accepted:
             referrals.change(session, made, referrals.OFFERED, now, worker_id=worker)
             referrals.change(session, made, referrals.ACCEPTED, now, worker_id=worker)

@@ -12,6 +12,7 @@ from blether.content import ContentLibrary
 from blether.content.models import Worker
 from blether.handoff_flow import ACCEPT, DECLINE, Answer, Flow
 from blether.sealing import seal, unseal
+from tests.conftest import waiting_referral
 
 KEY = b"flow-test-key"
 PERSON_CHAT = 555000901
@@ -48,19 +49,14 @@ def flow(
     return Flow(library.referral(), workers, KEY, dt.timedelta(minutes=5), remind)
 
 
-def new_referral(session: Session, worker_id: str = "sam") -> int:
-    referral_id = referrals.create(
-        session,
-        person="tg-person",
-        contact=seal(KEY, PERSON_CHAT),
-        area="Glasgow",
-        urgency="today",
-        topic="request_human",
-        help_text="coming off blues",
-        now=MONDAY_NOON,
-    )
-    referrals.change(session, referral_id, referrals.NEW, MONDAY_NOON, worker_id=worker_id)
-    return referral_id
+def new_referral(
+    session: Session,
+    worker_id: str = "sam",
+    person: str = "tg-person",
+    chat: int = PERSON_CHAT,
+    help_text: str | None = "coming off blues",
+) -> int:
+    return waiting_referral(session, person, seal(KEY, chat), worker_id, MONDAY_NOON, help_text)
 
 
 def owed(session: Session) -> list[tuple[int | None, str, tuple[tuple[str, str], ...]]]:
@@ -422,17 +418,7 @@ def test_when_the_person_ends_the_current_chat_the_worker_hears_where_messages_g
     sam = machine.workers["sam"]
     with app_sessions.begin() as session:
         first = new_referral(session)
-        second = referrals.create(
-            session,
-            person="tg-other",
-            contact=seal(KEY, PERSON_CHAT + 1),
-            area="Glasgow",
-            urgency="today",
-            topic="request_human",
-            help_text=None,
-            now=MONDAY_NOON,
-        )
-        referrals.change(session, second, referrals.NEW, MONDAY_NOON, worker_id="sam")
+        second = new_referral(session, person="tg-other", chat=PERSON_CHAT + 1, help_text=None)
         machine.offer_waiting(session, MONDAY_NOON)
         machine.answer_offer(session, sam, SAM_CHAT, f"{ACCEPT}{first}", MONDAY_NOON)
         later = MONDAY_NOON + dt.timedelta(minutes=1)

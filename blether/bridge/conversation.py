@@ -97,9 +97,11 @@ class Bridge:
     def safety_net(self) -> SafetyNet:
         return self._net.get()
 
-    def read_alone(self, text: str) -> SafetyMatch | None:
-        """Danger read without Rasa: the rules, then the danger model (blether/danger.py)."""
-        match = self._alone.read(text[:TELEGRAM_MAX_CHARS])
+    def read_alone(self, text: str, rules_passed: bool = False) -> SafetyMatch | None:
+        """Danger read without Rasa: the rules, then the danger model (blether/danger.py);
+        `rules_passed` when the rules have read this text already and found nothing."""
+        text = text[:TELEGRAM_MAX_CHARS]
+        match = self._alone.beyond_rules(text) if rules_passed else self._alone.read(text)
         if match is not None and match.pattern == DANGER_MODEL:
             logger.info("danger model read %s where no rule matched", match.topic)
         return match
@@ -178,9 +180,9 @@ class Bridge:
                 await self._button_in_handoff(bot, chat_id, referral, text[1:], sent_already)
                 return
             # During a handoff the worker answers (an emergency reaches them marked as one).
-            # Rasa does not read these words, so the danger model does, after the rules.
+            # Rasa does not read these words, so the danger model does (the rules did above).
             if match is None:
-                match, _ = await self._send_card(bot, chat_id, self.read_alone(text))
+                match, _ = await self._send_card(bot, chat_id, self.read_alone(text, True))
             try:
                 await self.handoff.relay_to_worker(bot, referral, text, match)
             except TelegramError as error:
